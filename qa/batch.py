@@ -1,0 +1,70 @@
+"""The batch command: JSON lines in, JSON lines out, conversations kept per `session`."""
+from __future__ import annotations
+
+import json
+from typing import Callable, TextIO
+
+from .config import settings
+from .conversation import Conversation
+from .errors import QAError
+from .pipeline import ask_batch, check_question
+
+CHUNK = 256
+
+
+def run_batch(src: TextIO, dst: TextIO, open_index: Callable) -> None:
+    """Answer every request line; a bad line gets {"id", "error"} and the rest go on."""
+    cfg = settings()
+    requests = []
+    for n, line in enumerate(src, start=1):
+        if line.strip():
+            requests.append(_parse(line, n, cfg.max_question_chars))
+    index = open_index()
+    sessions: dict[str, Conversation] = {}
+    ordered = []
+    for i in range(0, len(requests), CHUNK):
+        part = requests[i:i + CHUNK]
+        ordered.extend(_answer_chunk(index, part, sessions))
+    for req, result in ordered:
+        dst.write(json.dumps(result, ensure_ascii=False) + "\n")
+    dst.flush()
+
+
+def _parse(line: str, n: int, limit: int) -> dict:
+    try:
+        req = json.loads(line)
+        if not isinstance(req, dict):
+            raise ValueError("not an object")
+    except ValueError:
+        return {"id": None, "error": f"line {n} is not a JSON object."}
+    try:
+        req["question"] = check_question(req.get("question"), limit)
+        k = req.get("k")
+        if k is not None and (not isinstance(k, int) or k < 1):
+            raise QAError("k must be a positive whole number.")
+    except QAError as e:
+        return {"id": req.get("id"), "error": str(e)}
+    return req
+
+
+def _answer_chunk(index, part: list[dict], sessions: dict) -> list[tuple[dict, dict]]:
+    """Questions with a session are asked in input order (a follow-up needs the turn before it);
+    questions without one are asked together."""
+    results: dict[int, dict] = {}
+    free = [(i, r) for i, r in enumerate(part) if "error" not in r and r.get("session") is None]
+    if free:
+        answers = ask_batch(index, [r["question"] for _, r in free], k=max(r.get("k") or settings().k for _, r in free))
+        for (i, r), a in zip(free, answers):
+            results[i] = _shape(r, a)
+    for i, r in enumerate(part):
+        if "error" in r:
+            results[i] = {"id": r.get("id"), "question": None, "answer": None, "abstained": True,
+                          "confidence": 0.0, "sources": [], "facts": [], "error": r["error"]}
+        elif r.get("session") is not None:
+            conv = sessions.setdefault(str(r["session"]), Conversation())
+            results[i] = _shape(r, ask_batch(index, [r["question"]], [conv], k=r.get("k"))[0])
+    return [(r, results[i]) for i, r in enumerate(part)]
+
+
+def _shape(req: dict, a) -> dict:
+    return {"id": req.get("id"), **a.as_dict(req.get("k") or settings().k)}

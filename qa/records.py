@@ -1,0 +1,110 @@
+"""Small typed records passed between the pipeline stages."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Document:
+    """A file as read from disk."""
+
+    path: str
+    text: str
+    sha256: str
+    title: str | None = None
+    date: str | None = None  # ISO date of publication, when the text gives one
+
+
+@dataclass(frozen=True)
+class Token:
+    """One spaCy token of a sentence, with offsets into the document."""
+
+    start: int
+    end: int
+    text: str
+    lemma: str
+    pos: str
+    dep: str
+    head: int  # index of the head token within the sentence
+    ent: str   # entity label or ""
+
+
+@dataclass
+class Sentence:
+    """A unit of a document: a sentence, or a headline, dateline or heading kept whole."""
+
+    doc: str
+    start: int
+    end: int
+    text: str
+    kind: str = "sentence"  # sentence | headline | dateline | heading
+    paragraph: int = 0
+    position: int = 0       # index of the unit within its document
+    id: int = -1            # row in the store
+    tokens: list[Token] = field(default_factory=list)
+    entities: list[tuple[int, int, str]] = field(default_factory=list)  # (start, end, label), doc offsets
+    chunks: list[tuple[int, int]] = field(default_factory=list)         # noun chunks, doc offsets
+
+
+@dataclass
+class Hit:
+    """A sentence retrieved for a question, with its fused score."""
+
+    sentence: Sentence
+    score: float
+    dense: float = 0.0
+    lexical: float = 0.0
+
+
+@dataclass
+class Fact:
+    """A typed fact taken from a sentence."""
+
+    kind: str            # entity | quantity | date | relation | derived
+    subject: str
+    attribute: str
+    value: str
+    normalized: Any = None
+    unit: str | None = None
+    period: str | None = None
+    qualifier: str | None = None
+    doc: str = ""
+    start: int = 0
+    end: int = 0
+    derived_from: list[int] | None = None
+    formula: str | None = None
+    id: int = -1
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if v not in (None, [], "")}
+
+
+@dataclass
+class Answer:
+    """What the bot says to a question."""
+
+    question: str
+    answer: str | None
+    abstained: bool
+    confidence: float
+    hits: list[Hit]
+    facts: list[Fact] = field(default_factory=list)
+    rewritten: str | None = None
+    qtype: str = ""
+
+    def as_dict(self, k: int | None = None) -> dict:
+        hits = self.hits[:k] if k else self.hits
+        out = {
+            "question": self.question,
+            "answer": None if self.abstained else self.answer,
+            "abstained": self.abstained,
+            "confidence": round(self.confidence, 3),
+            "sources": [{"doc": h.sentence.doc, "start": h.sentence.start, "end": h.sentence.end,
+                         "text": h.sentence.text, "score": round(h.score, 4)} for h in hits],
+            "facts": [f.as_dict() for f in self.facts],
+            "question_type": self.qtype,
+        }
+        if self.rewritten and self.rewritten != self.question:
+            out["rewritten"] = self.rewritten
+        return out
