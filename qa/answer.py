@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from .match import question_words
 from .question import Question
 from .records import Hit, Sentence
 from .spans import Span, candidates, text_of
@@ -21,10 +22,6 @@ class Choice:
     span: Span | None
     score: float
     features: dict
-
-
-def _question_lemmas(q: Question) -> set[str]:
-    return set(q.terms) | {w.lower() for w in q.terms.values()}
 
 
 def span_score(q: Question, sent: Sentence, sp: Span, qlem: set[str], rank: int, rel: float) -> tuple[float, dict]:
@@ -46,7 +43,7 @@ def span_score(q: Question, sent: Sentence, sp: Span, qlem: set[str], rank: int,
     matches = [k for k, t in enumerate(sent.tokens) if (t.lemma in qlem or t.text.lower() in qlem) and not sp.i <= k < sp.j]
     dist = min((sp.i - k if k < sp.i else k - sp.j + 1) for k in matches) if matches else 20
     near = 1.0 / (1.0 + dist / 3.0)
-    length = max(0, len(toks) - 5)
+    length = 0 if sp.label.startswith("LIST_") else max(0, len(toks) - 5)
     f = {"type_fit": type_fit, "repeated": repeated, "near": near, "length": length, "rank": rank, "rel": rel}
     score = 2.0 * type_fit + 1.2 * near - 2.5 * repeated - 0.08 * length - 0.35 * rank + 0.5 * rel
     return score, f
@@ -54,7 +51,7 @@ def span_score(q: Question, sent: Sentence, sp: Span, qlem: set[str], rank: int,
 
 def choose_span(q: Question, hits: list[Hit], n_sentences: int = 3) -> Choice:
     """The best span over the top sentences; its sentence is moved to the front of the sources."""
-    qlem = _question_lemmas(q)
+    qlem = question_words(q)
     best = Choice(None, None, None, -math.inf, {})
     top = hits[0].score if hits else 0.0
     for rank, hit in enumerate([h for h in hits if h.sentence.kind == "sentence"][:n_sentences]):
@@ -86,19 +83,6 @@ def answer_text(sent: Sentence, sp: Span) -> str:
         if text.endswith(suffix):
             text = text[: -len(suffix)]
     return text.strip(" ,;:")
-
-
-def coverage(q: Question, sents: list[Sentence], idf: dict[str, float]) -> float:
-    """IDF-weighted share of the question's content words found in the given sentences."""
-    if not q.terms:
-        return 1.0
-    have = {t.lemma for s in sents for t in s.tokens} | {t.text.lower() for s in sents for t in s.tokens}
-    total = got = 0.0
-    for lemma, surface in q.terms.items():
-        w = idf.get(lemma, idf.get("<unk>", 5.0))
-        total += w
-        got += w * (lemma in have or surface.lower() in have)
-    return got / total if total else 1.0
 
 
 def confidence(choice: Choice, top: Hit, cover: float) -> float:

@@ -3,14 +3,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .answer import choose_span, confidence, coverage
+from .answer import choose_span, confidence
+from .match import coverage
 from .config import Settings, settings
 from .conversation import Conversation
 from .errors import BadQuestion
 from .index import Index, build, load
 from .question import analyze_batch
 from .records import Answer
-from .retrieve import retrieve_batch
+from .retrieve import rerank, retrieve_batch
 
 
 def check_question(question: object, limit: int) -> str:
@@ -49,7 +50,8 @@ def ask_batch(index: Index, questions: list[str], sessions: list[Conversation | 
     vectors = encoder.encode(searched)
     hits_all = retrieve_batch(index, searched, vectors, max(cfg.candidates, k or cfg.k))
     out = []
-    for q, rw, s, parsed, hits, conv in zip(questions, rewritten, searched, analyze_batch(searched), hits_all, sessions):
+    for q, rw, parsed, hits, conv in zip(questions, rewritten, analyze_batch(searched), hits_all, sessions):
+        hits = rerank(index, parsed, hits)
         choice = choose_span(parsed, hits, cfg.answer_sentences)
         if choice.hit is not None:
             hits = [choice.hit] + [h for h in hits if h is not choice.hit]
@@ -57,7 +59,9 @@ def ask_batch(index: Index, questions: list[str], sessions: list[Conversation | 
         cover = coverage(parsed, [top.sentence, *index.neighbours(top.sentence)], index.idf)
         conf = confidence(choice, top, cover)
         abstain = choice.text is None or conf < cfg.abstain_below
-        ans = Answer(q, choice.text, abstain, conf, hits[: k or cfg.k], [], rw if rw != q else None, parsed.qtype)
+        ans = Answer(q, choice.text, abstain, conf, hits[: k or cfg.k], [], rw if rw != q else None, parsed.qtype,
+                     {**choice.features, "cover": cover, "dense": top.dense, "fused": top.score,
+                      "span_score": choice.score, "cover_top": coverage(parsed, [top.sentence], index.idf)})
         if conv is not None:
             conv.remember(q, rw, None if abstain else choice.text)
         out.append(ans)

@@ -96,7 +96,7 @@ def analyze_parsed(text: str, doc) -> Question:
         else:
             qtype = "manner"
     elif wh in ("what", "which"):
-        qtype = FOCUS_TYPES.get(focus or "", "thing")
+        qtype = FOCUS_TYPES.get(focus or "", "money" if focus in MONEY_WORDS else "thing")
         plural = plural or nxt in ("are", "were")
     elif wi is None:
         qtype = _keyword_type(lem)
@@ -111,8 +111,8 @@ def analyze_parsed(text: str, doc) -> Question:
 
 def _focus_noun(toks, wi: int):
     """The noun the wh-phrase asks about: "What key areas" -> areas; "What is the name of" -> name."""
-    for t in toks[wi + 1: wi + 5]:
-        if t.pos_ in ("NOUN", "PROPN"):
+    for t in toks[wi + 1: wi + 6]:
+        if t.pos_ in ("NOUN", "PROPN") and t.dep_ not in ("poss", "compound"):
             return t
         if t.pos_ in ("AUX", "VERB") and t.lemma_ != "be":
             return None
@@ -121,9 +121,9 @@ def _focus_noun(toks, wi: int):
 
 def _keyword_type(lemmas: list[str]) -> str:
     """A keyword query ("R&D team size"): its type from the nouns it names."""
+    if set(lemmas) & {"size", "number", "count", "many", "population"}:
+        return "count"
     for w in lemmas:
-        if w in ("size", "number", "count", "many"):
-            return "count"
         if w in FOCUS_TYPES:
             return FOCUS_TYPES[w]
         if w in MONEY_WORDS:

@@ -92,6 +92,7 @@ class Answer:
     facts: list[Fact] = field(default_factory=list)
     rewritten: str | None = None
     qtype: str = ""
+    features: dict = field(default_factory=dict)  # what the confidence was computed from
 
     def as_dict(self, k: int | None = None) -> dict:
         hits = self.hits[:k] if k else self.hits

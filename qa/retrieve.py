@@ -5,9 +5,13 @@ import numpy as np
 
 from . import dense
 from .index import Index
+from .match import coverage, has_wanted_span
+from .question import Question
 from .records import Hit
 
 WINDOW_WEIGHT = 0.5
+COVER_WEIGHT = 1.0  # rerank: fused + 1.0 * coverage(sentence) + 0.5 * wanted-type span present
+TYPE_WEIGHT = 0.5
 HEADING_PENALTY = 1.0  # in z units: a heading must not outrank a sentence that answers
 
 
@@ -31,3 +35,11 @@ def retrieve_batch(index: Index, questions: list[str], vectors: np.ndarray, k: i
         top = np.argsort(-fused, kind="stable")[:k]
         out.append([Hit(index.sentences[i], float(fused[i]), float(sent_cos[qi][i]), float(bm[i])) for i in top])
     return out
+
+
+def rerank(index: Index, q: Question, hits: list[Hit]) -> list[Hit]:
+    """Candidates reordered by fused + COVER_WEIGHT * coverage + TYPE_WEIGHT * has_wanted_span:
+    what the question asks for (its words, by lemma, and its answer type) read in each sentence."""
+    for h in hits:
+        h.score += COVER_WEIGHT * coverage(q, [h.sentence], index.idf) + TYPE_WEIGHT * has_wanted_span(q, h.sentence)
+    return sorted(hits, key=lambda h: -h.score)

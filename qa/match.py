@@ -1,0 +1,38 @@
+"""How much of a question a sentence holds: shared words (by lemma) and spans of the wanted type."""
+from __future__ import annotations
+
+from .question import Question
+from .records import Sentence
+
+EXTRA_LABELS = {"COUNT"}
+
+
+def question_words(q: Question) -> set[str]:
+    return set(q.terms) | {w.lower() for w in q.terms.values()}
+
+
+def coverage(q: Question, sents: list[Sentence], idf: dict[str, float]) -> float:
+    """IDF-weighted share of the question's content words found (by lemma or form) in `sents`;
+    the wh-phrase's own noun ("times" in "how many times") counts half."""
+    if not q.terms:
+        return 1.0
+    have = {w for s in sents for t in s.tokens for w in (t.lemma, t.text.lower())}
+    total = got = 0.0
+    for lemma, surface in q.terms.items():
+        w = idf.get(lemma, idf.get("<unk>", 5.0)) * (0.5 if lemma == q.focus else 1.0)
+        total += w
+        got += w * (lemma in have or surface.lower() in have)
+    return got / total if total else 1.0
+
+
+def has_wanted_span(q: Question, sent: Sentence) -> float:
+    """1 when the sentence holds an entity of the answer type the question wants (first choice),
+    0.5 for a second choice, else 0; an entity the question itself names does not count."""
+    named = {t.lower() for t, _ in q.entities}
+    best = 0.0
+    labels = [(s, e, l) for s, e, l in sent.entities]
+    labels += [(t.start, t.end, "COUNT") for t in sent.tokens if t.text.lower() in ("once", "twice", "thrice")]
+    for s, e, label in labels:
+        if label in q.wanted[:2] and sent.text[s - sent.start:e - sent.start].lower() not in named:
+            best = max(best, 1.0 if label == q.wanted[0] else 0.5)
+    return best
