@@ -1,16 +1,22 @@
 """The short answer: score candidate spans in the best sentences, then decide whether to abstain."""
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 from .match import question_words
 from .question import Question
 from .records import Hit, Sentence
-from .spans import Span, candidates, text_of
+from .spans import Span, candidates
 
 NUMERIC = {"MONEY", "CARDINAL", "QUANTITY", "PERCENT", "COUNT"}
 STOP_EDGE = {"the", "a", "an", "its", "their", "his", "her", "this", "that", "these", "those"}
+PREPS = {"in", "on", "at", "by", "for", "from", "of", "to", "with", "as", "than", "into", "during", "after", "before",
+         "since", "until", "about", "under", "over", "between", "like", "against", "through"}
+MODEL_FILE = Path(__file__).with_name("answer_model.json")
 
 
 @dataclass
@@ -24,42 +30,77 @@ class Choice:
     features: dict
 
 
-def span_score(q: Question, sent: Sentence, sp: Span, qlem: set[str], rank: int, rel: float) -> tuple[float, dict]:
-    """Hand-set linear score: type match + nearness to question words - repetition of them - length."""
+@lru_cache(maxsize=1)
+def weights() -> dict:
+    """Logistic-regression weights for spans and for answering vs abstaining (scripts/train_answer.py)."""
+    return json.loads(MODEL_FILE.read_text())
+
+
+def span_features(q: Question, sent: Sentence, sp: Span, qlem: set[str], rank: int, rel: float) -> dict[str, float]:
+    """What makes a span the answer: its type against the wanted type, nearness to the question's
+    words in the sentence, repeating them, its length, its syntactic role and the sentence's rank."""
     toks = sent.tokens[sp.i:sp.j]
     content = [t for t in toks if t.pos not in ("DET", "PUNCT", "ADP", "CCONJ", "PRON")] or toks
     repeated = sum(t.lemma in qlem or t.text.lower() in qlem for t in content) / len(content)
-    label = sp.label.removeprefix("LIST_")
-    if label in q.wanted:
-        type_fit = 1.0 - 0.2 * q.wanted.index(label)
-    elif q.qtype == "reason":
-        type_fit = 1.0 if label == "REASON" else 0.0
-    elif q.qtype in ("thing", "manner"):
-        type_fit = 0.5 if label in ("CHUNK", "CHUNK") else 0.35
+    label = "LIST" if sp.label.startswith("LIST_") else sp.label
+    base = sp.label.removeprefix("LIST_")
+    f = {f"qt={q.qtype}|lab={label}": 1.0, f"lab={label}": 1.0, "repeated": repeated,
+         "repeated_any": float(repeated > 0), f"rank{min(rank, 2)}": 1.0, "rel": max(rel, -5.0)}
+    if base in q.wanted:
+        f[f"wanted{min(q.wanted.index(base), 2)}"] = 1.0
+    matched = [k for k, t in enumerate(sent.tokens) if (t.lemma in qlem or t.text.lower() in qlem) and not sp.i <= k < sp.j]
+    if matched:
+        dist = min((sp.i - k if k < sp.i else k - sp.j + 1) for k in matched)
+        f["near"] = 1.0 / (1.0 + dist / 3.0)
+        f["adjacent"] = float(dist == 1)
     else:
-        type_fit = 0.0
-    if sp.label.startswith("LIST_"):
-        type_fit += 0.3 if q.plural else -0.3
-    matches = [k for k, t in enumerate(sent.tokens) if (t.lemma in qlem or t.text.lower() in qlem) and not sp.i <= k < sp.j]
-    dist = min((sp.i - k if k < sp.i else k - sp.j + 1) for k in matches) if matches else 20
-    near = 1.0 / (1.0 + dist / 3.0)
-    length = 0 if sp.label.startswith("LIST_") else max(0, len(toks) - 5)
-    f = {"type_fit": type_fit, "repeated": repeated, "near": near, "length": length, "rank": rank, "rel": rel}
-    score = 2.0 * type_fit + 1.2 * near - 2.5 * repeated - 0.08 * length - 0.35 * rank + 0.5 * rel
-    return score, f
+        f["no_match"] = 1.0
+    n = len(toks)
+    f["len1" if n == 1 else "len2_3" if n <= 3 else "len4_6" if n <= 6 else "len7plus"] = 1.0
+    f["len"] = min(n, 20) / 10.0
+    root = next((k for k in range(sp.i, sp.j) if not sp.i <= sent.tokens[k].head < sp.j or sent.tokens[k].head == k), sp.j - 1)
+    f[f"dep={sent.tokens[root].dep}"] = 1.0
+    head = sent.tokens[sent.tokens[root].head] if 0 <= sent.tokens[root].head < len(sent.tokens) else None
+    if head is not None and (head.lemma in qlem or head.text.lower() in qlem):
+        f["head_matched"] = 1.0
+    if head is not None and head.pos == "ADP":
+        f[f"prep={head.text.lower() if head.text.lower() in PREPS else 'other'}|qt={q.qtype}"] = 1.0
+        grand = sent.tokens[head.head] if 0 <= head.head < len(sent.tokens) else None
+        if grand is not None and (grand.lemma in qlem or grand.text.lower() in qlem):
+            f["prep_head_matched"] = 1.0
+    if sp.i > 0:
+        prev = sent.tokens[sp.i - 1]
+        f[f"prev={prev.text.lower() if prev.text.lower() in PREPS else prev.pos}"] = 1.0
+        if q.focus and prev.lemma == q.focus:
+            f["after_focus"] = 1.0
+    if q.focus and any(t.lemma == q.focus for t in toks):
+        f["focus_in_span"] = 1.0
+    if any(t.pos == "PROPN" for t in toks):
+        f["has_propn"] = 1.0
+    if any(t.pos == "NUM" for t in toks):
+        f["has_num"] = 1.0
+    if label == "LIST":
+        f["list_plural" if q.plural else "list_singular"] = 1.0
+    f["pos_in_sentence"] = sp.i / max(len(sent.tokens), 1)
+    return f
 
 
-def choose_span(q: Question, hits: list[Hit], n_sentences: int = 3) -> Choice:
-    """The best span over the top sentences; its sentence is moved to the front of the sources."""
+def linear(w: dict, f: dict) -> float:
+    return w.get("__bias__", 0.0) + sum(w.get(k, 0.0) * v for k, v in f.items())
+
+
+def choose_span(q: Question, hits: list[Hit], n_sentences: int = 3, w: dict | None = None) -> Choice:
+    """The span with the highest learned score over the top sentences."""
     qlem = question_words(q)
+    w = weights()["span"] if w is None else w
     best = Choice(None, None, None, -math.inf, {})
     top = hits[0].score if hits else 0.0
     for rank, hit in enumerate([h for h in hits if h.sentence.kind == "sentence"][:n_sentences]):
-        rel = hit.score - top
         for sp in candidates(hit.sentence):
-            score, f = span_score(q, hit.sentence, sp, qlem, rank, rel)
+            f = span_features(q, hit.sentence, sp, qlem, rank, hit.score - top)
             if f["repeated"] >= 1.0:
                 continue
+            score = linear(w, f)
             if score > best.score:
                 best = Choice(None, hit, sp, score, f)
     if best.span is not None:
@@ -72,7 +113,7 @@ def answer_text(sent: Sentence, sp: Span) -> str:
     ($706.8 million)"); leading articles and possessives are dropped."""
     i, j = sp.i, sp.j
     toks = sent.tokens
-    while j - i > 1 and toks[i].text.lower() in STOP_EDGE and sp.label not in ("DATE",):
+    while j - i > 1 and toks[i].text.lower() in STOP_EDGE and sp.label != "DATE":
         i += 1
     if sp.label in NUMERIC and j < len(toks) and toks[j].text == "(":
         close = next((k for k in range(j, min(j + 8, len(toks))) if toks[k].text == ")"), None)
@@ -85,8 +126,15 @@ def answer_text(sent: Sentence, sp: Span) -> str:
     return text.strip(" ,;:")
 
 
-def confidence(choice: Choice, top: Hit, cover: float) -> float:
-    """Logistic: 1 / (1 + exp(-(-4 + 3.5 cover + 2.5 cosine + 1.0 type_fit)))."""
-    type_fit = choice.features.get("type_fit", 0.0)
-    z = -4.0 + 3.5 * cover + 2.5 * top.dense + 1.0 * type_fit
-    return 1.0 / (1.0 + math.exp(-z))
+def abstain_features(choice: Choice, top: Hit, cover: float, cover_top: float, qtype: str) -> dict[str, float]:
+    """What tells an answerable question from one the documents do not answer."""
+    span_p = 1.0 / (1.0 + math.exp(-choice.score)) if choice.span is not None else 0.0
+    return {"cover": cover, "cover_top": cover_top, "dense": top.dense, "fused": min(top.score, 15.0) / 5.0,
+            "span_p": span_p, "wanted0": choice.features.get("wanted0", 0.0), "wanted1": choice.features.get("wanted1", 0.0),
+            "near": choice.features.get("near", 0.0), f"qt={qtype}": 1.0, "cover_full": float(cover >= 0.999)}
+
+
+def confidence(features: dict[str, float]) -> float:
+    """P(answerable and answered) = logistic(w . features + b), weights fitted on SQuAD 2.0."""
+    z = linear(weights()["abstain"], features)
+    return 1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0)))

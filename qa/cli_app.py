@@ -29,7 +29,7 @@ def user_errors(fn):
         try:
             return fn(*a, **kw)
         except QAError as e:
-            err.print(f"error: {e}", markup=False, highlight=False)
+            sys.stderr.write(f"error: {' '.join(str(e).split())}\n")
             raise typer.Exit(1)
         except KeyboardInterrupt:
             raise typer.Exit(130)

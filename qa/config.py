@@ -28,9 +28,13 @@ class Settings:
     data_dir: Path | None = field(default_factory=lambda: Path(os.environ["QA_DATA_DIR"]) if "QA_DATA_DIR" in os.environ else None)
     k: int = field(default_factory=lambda: int(_env("QA_K", "5")))
     max_question_chars: int = 1000
+    # Abstain when this IDF-weighted share of the question's words, its rarest among them, appear
+    # nowhere in the documents: they never mention what is asked about.
+    absent_abstain: float = 0.45
     candidates: int = 40          # sentences reranked per question
     answer_sentences: int = 3     # sentences read for the answer span
-    abstain_below: float = field(default_factory=lambda: float(_env("QA_ABSTAIN_BELOW", "0.5")))
+    # Abstain below this confidence; None: the threshold fitted with the answer model.
+    abstain_below: float | None = field(default_factory=lambda: float(os.environ["QA_ABSTAIN_BELOW"]) if "QA_ABSTAIN_BELOW" in os.environ else None)
 
 
 def settings() -> Settings:

@@ -102,6 +102,10 @@ def split_units(doc: Document, nlp) -> tuple[list[Sentence], str | None, str | N
             units.append(Sentence(doc.path, ls, le, line, kind, pi))
     for (pi, ps, pe), parsed in zip(prose, nlp.pipe([text[s:e] for _, s, e in prose], batch_size=64)):
         units.extend(_sentences(doc.path, text, ps, pi, parsed))
+    whole = [u for u in units if u.kind != "sentence"]
+    for u, parsed in zip(whole, nlp.pipe([u.text for u in whole])):
+        (one,) = _sentences(doc.path, text, u.start, u.paragraph, parsed, whole=True)
+        u.tokens, u.entities, u.chunks = one.tokens, one.entities, one.chunks
     units.sort(key=lambda u: u.start)
     for i, u in enumerate(units):
         u.position = i
@@ -114,9 +118,10 @@ def _line_units(para: str) -> bool:
     return len(lines) > 1 and any(_is_markdown_heading(l) or re.match(r"[-*+]\s|\d+[.)]\s", l) for l in lines)
 
 
-def _sentences(path: str, text: str, offset: int, pi: int, parsed) -> list[Sentence]:
+def _sentences(path: str, text: str, offset: int, pi: int, parsed, whole: bool = False) -> list[Sentence]:
+    """Sentences of a parsed paragraph (or the paragraph as one unit when `whole`), tokens included."""
     out = []
-    for sent in parsed.sents:
+    for sent in ([parsed[:]] if whole else parsed.sents):
         s, e = offset + sent.start_char, offset + sent.end_char
         raw = text[s:e]
         s += len(raw) - len(raw.lstrip())
@@ -131,7 +136,7 @@ def _sentences(path: str, text: str, offset: int, pi: int, parsed) -> list[Sente
         chunks = [(offset + c.start_char, offset + c.end_char) for c in parsed.noun_chunks
                   if c.start >= sent.start and c.end <= sent.end]
         out.append(Sentence(path, s, e, text[s:e], "sentence", pi, tokens=tokens, entities=ents, chunks=chunks))
-    return _merge_fragments(out, text)
+    return out if whole else _merge_fragments(out, text)
 
 
 def _merge_fragments(sents: list[Sentence], text: str) -> list[Sentence]:

@@ -19,7 +19,7 @@ def coverage(q: Question, sents: list[Sentence], idf: dict[str, float]) -> float
     have = {w for s in sents for t in s.tokens for w in (t.lemma, t.text.lower())}
     total = got = 0.0
     for lemma, surface in q.terms.items():
-        w = idf.get(lemma, idf.get("<unk>", 5.0)) * (0.5 if lemma == q.focus else 1.0)
+        w = idf.get(lemma, idf.get("<unk>", 5.0)) * (0.5 if lemma == q.type_noun else 1.0)
         total += w
         got += w * (lemma in have or surface.lower() in have)
     return got / total if total else 1.0
@@ -36,3 +36,17 @@ def has_wanted_span(q: Question, sent: Sentence) -> float:
         if label in q.wanted[:2] and sent.text[s - sent.start:e - sent.start].lower() not in named:
             best = max(best, 1.0 if label == q.wanted[0] else 0.5)
     return best
+
+
+def missing(q: Question, sents: list[Sentence], idf: dict[str, float]) -> dict[str, float]:
+    """Signs that the documents lack what the question names: the IDF-weighted share of its words found
+    nowhere in the index, and whether its rarest word is missing from `sents`."""
+    if not q.terms:
+        return {"absent": 0.0, "rarest_missing": 0.0}
+    have = {w for s in sents for t in s.tokens for w in (t.lemma, t.text.lower())}
+    unk = idf.get("<unk>", 5.0)
+    weight = {l: idf.get(l, unk) for l in q.terms if l != q.type_noun} or {l: idf.get(l, unk) for l in q.terms}
+    absent = sum(w for l, w in weight.items() if l not in idf and q.terms[l].lower() not in idf)
+    rarest = max(weight, key=weight.get)
+    return {"absent": absent / sum(weight.values()),
+            "rarest_missing": float(rarest not in have and q.terms[rarest].lower() not in have)}

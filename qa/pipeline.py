@@ -3,14 +3,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .answer import choose_span, confidence
-from .match import coverage
+from .answer import abstain_features, choose_span, confidence, weights
+from .match import coverage, missing
 from .config import Settings, settings
 from .conversation import Conversation
 from .errors import BadQuestion
 from .index import Index, build, load
 from .question import analyze_batch
-from .records import Answer
+from .question import Question
+from .records import Answer, Hit
 from .retrieve import rerank, retrieve_batch
 
 
@@ -44,28 +45,42 @@ def ask_batch(index: Index, questions: list[str], sessions: list[Conversation | 
         from .embed import default_encoder
 
         encoder = default_encoder()
+    threshold = cfg.abstain_below if cfg.abstain_below is not None else weights()["threshold"]
     rewritten = [c.rewrite(q) if c else q for q, c in zip(questions, sessions)]
-    lexical = index.lexical[0]
-    searched = [lexical.correct(q) for q in rewritten]
-    vectors = encoder.encode(searched)
-    hits_all = retrieve_batch(index, searched, vectors, max(cfg.candidates, k or cfg.k))
+    read = candidate_hits(index, rewritten, max(cfg.candidates, k or cfg.k), encoder)
     out = []
-    for q, rw, parsed, hits, conv in zip(questions, rewritten, analyze_batch(searched), hits_all, sessions):
-        hits = rerank(index, parsed, hits)
-        choice = choose_span(parsed, hits, cfg.answer_sentences)
-        if choice.hit is not None:
-            hits = [choice.hit] + [h for h in hits if h is not choice.hit]
-        top = hits[0]
-        cover = coverage(parsed, [top.sentence, *index.neighbours(top.sentence)], index.idf)
-        conf = confidence(choice, top, cover)
-        abstain = choice.text is None or conf < cfg.abstain_below
-        ans = Answer(q, choice.text, abstain, conf, hits[: k or cfg.k], [], rw if rw != q else None, parsed.qtype,
-                     {**choice.features, "cover": cover, "dense": top.dense, "fused": top.score,
-                      "span_score": choice.score, "cover_top": coverage(parsed, [top.sentence], index.idf)})
+    for q, rw, (parsed, hits), conv in zip(questions, rewritten, read, sessions):
+        choice, hits, feats = read_answer(index, parsed, hits, cfg.answer_sentences)
+        conf = confidence(feats)
+        unseen = feats["absent"] >= cfg.absent_abstain and feats["rarest_missing"] == 1.0
+        abstain = choice.text is None or conf < threshold or unseen
+        ans = Answer(q, None if abstain else choice.text, abstain, conf, hits[: k or cfg.k], [], rw if rw != q else None, parsed.qtype,
+                     feats)
         if conv is not None:
             conv.remember(q, rw, None if abstain else choice.text)
         out.append(ans)
     return out
+
+
+def read_answer(index: Index, parsed: Question, hits: list[Hit], n_sentences: int, span_weights=None):
+    """The best span, the hits with its sentence first, and the features the confidence is read from."""
+    choice = choose_span(parsed, hits, n_sentences, span_weights)
+    if choice.hit is not None:
+        hits = [choice.hit] + [h for h in hits if h is not choice.hit]
+    top = hits[0]
+    around = [top.sentence, *index.neighbours(top.sentence)]
+    feats = abstain_features(choice, top, coverage(parsed, around, index.idf),
+                             coverage(parsed, [top.sentence], index.idf), parsed.qtype)
+    feats.update(missing(parsed, around, index.idf))
+    return choice, hits, feats
+
+
+def candidate_hits(index: Index, questions: list[str], n: int, encoder) -> list[tuple[Question, list[Hit]]]:
+    """Each question read (answer type, words) and its n best sentences, fused then reranked."""
+    lexical = index.lexical[0]
+    searched = [lexical.correct(q) for q in questions]
+    hits_all = retrieve_batch(index, searched, encoder.encode(searched), n)
+    return [(parsed, rerank(index, parsed, hits)) for parsed, hits in zip(analyze_batch(searched), hits_all)]
 
 
 def ask(index: Index, question: str, session: Conversation | None = None, **kw) -> Answer:

@@ -33,6 +33,9 @@ FOCUS_TYPES = {
     "number": "count", "amount": "money", "price": "money", "cost": "money", "sum": "money",
     "nationality": "group", "language": "group", "religion": "group", "ethnicity": "group",
 }
+# Nouns that only name the answer's type ("what year", "which city"); a text need not repeat them.
+TYPE_NOUNS = {"year", "date", "day", "month", "century", "decade", "time", "city", "country", "person", "man",
+              "woman", "name", "number", "company", "organization", "place", "location", "type", "kind", "amount", "size", "count", "population"}
 MONEY_WORDS = {"money", "cost", "price", "pay", "spend", "invest", "worth", "cash", "revenue", "profit", "fund",
                "budget", "sell", "buy", "earn", "raise", "charge", "salary", "income", "loss", "fee", "value"}
 CHANGE_WORDS = {"grow", "increase", "rise", "fall", "drop", "decline", "decrease", "change", "jump", "climb", "shrink"}
@@ -52,6 +55,13 @@ class Question:
     terms: dict[str, str] = field(default_factory=dict)  # lemma -> surface, of the content words
     entities: list[tuple[str, str]] = field(default_factory=list)
     plural: bool = False
+
+    @property
+    def type_noun(self) -> str | None:
+        """The focus noun when it only names the answer's type ("times" in "how many times")."""
+        if self.focus and (self.focus in TYPE_NOUNS or self.qtype in ("count", "measure", "duration")):
+            return self.focus
+        return None
 
 
 def analyze_batch(texts: list[str]) -> list[Question]:
@@ -99,7 +109,7 @@ def analyze_parsed(text: str, doc) -> Question:
         qtype = FOCUS_TYPES.get(focus or "", "money" if focus in MONEY_WORDS else "thing")
         plural = plural or nxt in ("are", "were")
     elif wi is None:
-        qtype = _keyword_type(lem)
+        qtype, focus = _keyword_type(lem)
     if focus and qtype == "count" and focus in MONEY_WORDS:
         qtype = "money"
     terms = {t.lemma_.lower(): t.text for t in toks
@@ -119,13 +129,14 @@ def _focus_noun(toks, wi: int):
     return None
 
 
-def _keyword_type(lemmas: list[str]) -> str:
+def _keyword_type(lemmas: list[str]) -> tuple[str, str | None]:
     """A keyword query ("R&D team size"): its type from the nouns it names."""
-    if set(lemmas) & {"size", "number", "count", "many", "population"}:
-        return "count"
+    for w in lemmas:
+        if w in ("size", "number", "count", "many", "population"):
+            return "count", w
     for w in lemmas:
         if w in FOCUS_TYPES:
-            return FOCUS_TYPES[w]
+            return FOCUS_TYPES[w], w
         if w in MONEY_WORDS:
-            return "money"
-    return "thing"
+            return "money", None
+    return "thing", None

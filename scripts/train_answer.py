@@ -1,0 +1,125 @@
+"""Fit the span scorer and the abstention model on a SQuAD 2.0 file, cross-validated by article.
+
+Usage: python scripts/train_answer.py ../shared/data/squad/squad-v2.0-dev-half.json [--work DIR]
+Writes qa/answer_model.json and prints held-out-article figures (never the training ones)."""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+from sklearn.feature_extraction import DictVectorizer
+from sklearn.linear_model import LogisticRegression
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from qa.answer import MODEL_FILE, answer_text, span_features  # noqa: E402
+from qa.embed import default_encoder  # noqa: E402
+from qa.evaluate import _cached_index, squad_articles, squad_f1  # noqa: E402
+from qa.match import question_words  # noqa: E402
+from qa.pipeline import candidate_hits, read_answer  # noqa: E402
+from qa.spans import candidates  # noqa: E402
+
+FOLDS = 4
+N_SENTENCES = 3
+
+
+def collect(path: Path, work: Path):
+    """Per question: article number, gold texts (empty if unanswerable), index, parsed question, hits."""
+    out = []
+    enc = default_encoder()
+    for ai, art in enumerate(squad_articles(path)):
+        doc = work / (art["title"].replace("/", "_") + ".txt")
+        if not doc.exists():
+            doc.write_text(art["text"], encoding="utf-8")
+        index = _cached_index([doc], work / f"index-{doc.stem}")
+        for q, (parsed, hits) in zip(art["qs"], candidate_hits(index, [q["question"] for q in art["qs"]], 40, enc)):
+            out.append((ai, [] if q["impossible"] else q["texts"], index, parsed, hits))
+        print(f"article {ai + 1}: {len(art['qs'])} questions", file=sys.stderr)
+    return out
+
+
+def span_rows(items):
+    X, y, group = [], [], []
+    for ai, gold, _, parsed, hits in items:
+        if not gold:
+            continue
+        qlem = question_words(parsed)
+        top = hits[0].score
+        for rank, h in enumerate([h for h in hits if h.sentence.kind == "sentence"][:N_SENTENCES]):
+            for sp in candidates(h.sentence):
+                f = span_features(parsed, h.sentence, sp, qlem, rank, h.score - top)
+                if f["repeated"] >= 1.0:
+                    continue
+                X.append(f)
+                y.append(max(squad_f1(answer_text(h.sentence, sp), g) for g in gold) >= 0.5)
+                group.append(ai)
+    return X, np.array(y), np.array(group)
+
+
+def fit(X, y, C):
+    vec = DictVectorizer()
+    m = LogisticRegression(C=C, max_iter=2000).fit(vec.fit_transform(X), y)
+    w = {name: float(c) for name, c in zip(vec.feature_names_, m.coef_[0]) if abs(c) > 1e-6}
+    w["__bias__"] = float(m.intercept_[0])
+    return w
+
+
+def answer_all(items, span_w):
+    """Answer every question with the given span weights: (answer, abstain features, F1 if answerable)."""
+    rows = []
+    for ai, gold, index, parsed, hits in items:
+        choice, _, feats = read_answer(index, parsed, hits, N_SENTENCES, span_w)
+        f1 = max((squad_f1(choice.text or "", g) for g in gold), default=None)
+        rows.append((ai, feats, f1))
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("squad", type=Path)
+    ap.add_argument("--work", type=Path, default=Path("/tmp/squadwork"))
+    ap.add_argument("--max-false-abstain", type=float, default=0.09)
+    a = ap.parse_args()
+    a.work.mkdir(parents=True, exist_ok=True)
+    items = collect(a.squad, a.work)
+    X, y, group = span_rows(items)
+    arts = np.array([it[0] for it in items])
+    fold_of = {ai: ai % FOLDS for ai in set(arts.tolist())}
+    held = []
+    for k in range(FOLDS):
+        train = np.array([fold_of[g] != k for g in group])
+        w = fit([x for x, t in zip(X, train) if t], y[train], C=1.0)
+        held += answer_all([it for it in items if fold_of[it[0]] == k], w)
+    f1s = [f1 for _, _, f1 in held if f1 is not None]
+    print(f"held-out-article span F1 (no abstention) = {np.mean(f1s):.3f} over {len(f1s)} answerable")
+    # abstention, cross-validated by article on held-out span choices
+    AX = [f for _, f, _ in held]
+    Ay = np.array([f1 is not None for _, _, f1 in held])
+    Ag = np.array([ai for ai, _, _ in held])
+    probs = np.zeros(len(AX))
+    for k in range(FOLDS):
+        tr = np.array([fold_of[g] != k for g in Ag])
+        w = fit([x for x, t in zip(AX, tr) if t], Ay[tr], C=1.0)
+        for i in np.where(~tr)[0]:
+            z = w["__bias__"] + sum(w.get(n, 0.0) * v for n, v in AX[i].items())
+            probs[i] = 1 / (1 + math.exp(-z))
+    ans_p = np.sort(probs[Ay])
+    threshold = float(ans_p[int(a.max_false_abstain * len(ans_p))])
+    imp_abst = float(np.mean(probs[~Ay] < threshold))
+    ans_abst = float(np.mean(probs[Ay] < threshold))
+    f1_kept = np.mean([f1 if p >= threshold else 0.0 for (_, _, f1), p in zip(held, probs) if f1 is not None])
+    print(f"held-out abstention: threshold {threshold:.3f}: unanswerable abstained {imp_abst:.3f}, "
+          f"answerable abstained {ans_abst:.3f}, answer_F1 with abstention {f1_kept:.3f}")
+    model = {"span": fit(X, y, C=1.0), "abstain": fit(AX, Ay, C=1.0), "threshold": threshold,
+             "trained_on": a.squad.name, "held_out": {"span_f1": round(float(np.mean(f1s)), 4),
+                                                     "abstain_unanswerable": round(imp_abst, 4),
+                                                     "abstain_answerable": round(ans_abst, 4)}}
+    MODEL_FILE.write_text(json.dumps(model, indent=1, sort_keys=True))
+    print(f"wrote {MODEL_FILE}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+"""The command line: happy paths, the CONTRACT.md shape of batch, and every bad input."""
+import json
+import shutil
+
+import pytest
+
+from conftest import SEED, run_cli
+
+QUESTION = "When does mass production start?"
+
+
+def still_answers(index) -> bool:
+    r = run_cli("batch", "--index-dir", str(index), stdin=json.dumps({"id": "x", "question": QUESTION}) + "\n")
+    return r.returncode == 0 and "2024" in (json.loads(r.stdout.splitlines()[0])["answer"] or "")
+
+
+def test_ask_prints_answer_and_cited_sentence(seed_index):
+    r = run_cli("ask", QUESTION, "--index-dir", str(seed_index))
+    assert r.returncode == 0, r.stderr
+    assert "first half of 2024" in r.stdout
+    assert "mass production in the first half of 2024" in " ".join(r.stdout.split())
+    assert SEED.name in r.stdout
+
+
+def test_ask_json_is_the_answer_object(seed_index):
+    r = run_cli("ask", QUESTION, "--json", "--index-dir", str(seed_index))
+    a = json.loads(r.stdout)
+    assert {"question", "answer", "abstained", "confidence", "sources", "facts"} <= set(a)
+    assert "first half of 2024" in a["answer"]
+
+
+def test_batch_follows_the_contract(seed_index):
+    reqs = [{"id": "a", "question": QUESTION, "k": 2}, {"id": "b", "question": "Who is the CEO of the car company?"},
+            {"id": "c", "question": "   "}, {"id": "d", "question": "What is the price of the Xiaomi car?"}]
+    r = run_cli("batch", "--index-dir", str(seed_index), stdin="".join(json.dumps(x) + "\n" for x in reqs))
+    assert r.returncode == 0, r.stderr
+    rows = [json.loads(l) for l in r.stdout.splitlines()]
+    assert [x["id"] for x in rows] == ["a", "b", "c", "d"]
+    text = SEED.read_text(encoding="utf-8")
+    for row in (rows[0], rows[1]):
+        assert isinstance(row["confidence"], float) and row["abstained"] is False
+        for s in row["sources"]:
+            assert text[s["start"]:s["end"]] == s["text"] and s["doc"].endswith(SEED.name)
+    assert len(rows[0]["sources"]) == 2
+    assert "Lei Jun" in rows[1]["answer"]
+    assert "error" in rows[2]
+    assert rows[3]["abstained"] is True and rows[3]["answer"] is None
+
+
+def test_help_everywhere():
+    for cmd in ([], ["build"], ["ask"], ["batch"], ["chat"]):
+        r = run_cli(*cmd, "--help")
+        assert r.returncode == 0 and "Usage" in r.stdout
+
+
+@pytest.mark.parametrize("name", ["empty", "blank", "huge", "missing-doc", "empty-doc", "binary-doc", "latin1-doc",
+                                  "corrupt", "absent"])
+def test_bad_input_gets_one_clear_line(name, seed_index, tmp_path):
+    good = tmp_path / "good"
+    shutil.copytree(seed_index, good)
+    (tmp_path / "empty.txt").write_text("")
+    (tmp_path / "binary.bin").write_bytes(bytes(range(256)) * 40)
+    (tmp_path / "latin1.txt").write_bytes("Caf\xe9 r\xe9sum\xe9.".encode("latin-1"))
+    corrupt = tmp_path / "corrupt"
+    shutil.copytree(good, corrupt)
+    for f in corrupt.rglob("*"):
+        if f.is_file():
+            f.write_bytes(b"\x00garbage" * 7)
+    args = {"empty": ["ask", ""], "blank": ["ask", "  \t "], "huge": ["ask", "why " * 25000],
+            "missing-doc": ["build", str(tmp_path / "nope.txt")], "empty-doc": ["build", str(tmp_path / "empty.txt")],
+            "binary-doc": ["build", str(tmp_path / "binary.bin")], "latin1-doc": ["build", str(tmp_path / "latin1.txt")],
+            "corrupt": ["ask", QUESTION, "--index-dir", str(corrupt)],
+            "absent": ["ask", QUESTION, "--index-dir", str(tmp_path / "absent" / "deeper")]}[name]
+    if "--index-dir" not in args:
+        args += ["--index-dir", str(good)]
+    r = run_cli(*args)
+    assert r.returncode != 0
+    assert "Traceback" not in r.stderr + r.stdout
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ")
+    if name in ("missing-doc", "empty-doc", "binary-doc", "latin1-doc"):
+        assert still_answers(good)
