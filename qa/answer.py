@@ -16,6 +16,7 @@ NUMERIC = {"MONEY", "CARDINAL", "QUANTITY", "PERCENT", "COUNT"}
 STOP_EDGE = {"the", "a", "an", "its", "their", "his", "her", "this", "that", "these", "those"}
 PREPS = {"in", "on", "at", "by", "for", "from", "of", "to", "with", "as", "than", "into", "during", "after", "before",
          "since", "until", "about", "under", "over", "between", "like", "against", "through"}
+COMMON_TYPES = {"thing", "person", "date", "place", "count", "manner"}  # enough SQuAD questions to learn type x label
 MODEL_FILE = Path(__file__).with_name("answer_model.json")
 
 
@@ -44,7 +45,8 @@ def span_features(q: Question, sent: Sentence, sp: Span, qlem: set[str], rank: i
     repeated = sum(t.lemma in qlem or t.text.lower() in qlem for t in content) / len(content)
     label = "LIST" if sp.label.startswith("LIST_") else sp.label
     base = sp.label.removeprefix("LIST_")
-    f = {f"qt={q.qtype}|lab={label}": 1.0, f"lab={label}": 1.0, "repeated": repeated,
+    qt = q.qtype if q.qtype in COMMON_TYPES else "other"
+    f = {f"qt={qt}|lab={label}": 1.0, f"lab={label}": 1.0, "repeated": repeated,
          "repeated_any": float(repeated > 0), f"rank{min(rank, 2)}": 1.0, "rel": max(rel, -5.0)}
     if base in q.wanted:
         f[f"wanted{min(q.wanted.index(base), 2)}"] = 1.0
@@ -64,7 +66,7 @@ def span_features(q: Question, sent: Sentence, sp: Span, qlem: set[str], rank: i
     if head is not None and (head.lemma in qlem or head.text.lower() in qlem):
         f["head_matched"] = 1.0
     if head is not None and head.pos == "ADP":
-        f[f"prep={head.text.lower() if head.text.lower() in PREPS else 'other'}|qt={q.qtype}"] = 1.0
+        f[f"prep={head.text.lower() if head.text.lower() in PREPS else 'other'}|qt={qt}"] = 1.0
         grand = sent.tokens[head.head] if 0 <= head.head < len(sent.tokens) else None
         if grand is not None and (grand.lemma in qlem or grand.text.lower() in qlem):
             f["prep_head_matched"] = 1.0

@@ -57,7 +57,7 @@ def ask_batch(index: Index, questions: list[str], sessions: list[Conversation | 
         ans = Answer(q, None if abstain else choice.text, abstain, conf, hits[: k or cfg.k], [], rw if rw != q else None, parsed.qtype,
                      feats)
         if conv is not None:
-            conv.remember(q, rw, None if abstain else choice.text)
+            conv.remember(q, rw, None if abstain else choice.text, parsed.qtype)
         out.append(ans)
     return out
 

@@ -41,5 +41,9 @@ def rerank(index: Index, q: Question, hits: list[Hit]) -> list[Hit]:
     """Candidates reordered by fused + COVER_WEIGHT * coverage + TYPE_WEIGHT * has_wanted_span:
     what the question asks for (its words, by lemma, and its answer type) read in each sentence."""
     for h in hits:
-        h.score += COVER_WEIGHT * coverage(q, [h.sentence], index.idf) + TYPE_WEIGHT * has_wanted_span(q, h.sentence)
+        s = h.sentence
+        cover = coverage(q, [s], index.idf)
+        if s.tokens and s.tokens[0].pos == "PRON" and s.id > 0 and index.sentences[s.id - 1].doc == s.doc:
+            cover = max(cover, 0.9 * coverage(q, [index.sentences[s.id - 1], s], index.idf))  # "Its profit ..."
+        h.score += COVER_WEIGHT * cover + TYPE_WEIGHT * has_wanted_span(q, s)
     return sorted(hits, key=lambda h: -h.score)
