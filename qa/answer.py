@@ -43,13 +43,18 @@ def span_features(q: Question, sent: Sentence, sp: Span, qlem: set[str], rank: i
     toks = sent.tokens[sp.i:sp.j]
     content = [t for t in toks if t.pos not in ("DET", "PUNCT", "ADP", "CCONJ", "PRON")] or toks
     repeated = sum(t.lemma in qlem or t.text.lower() in qlem for t in content) / len(content)
-    label = "LIST" if sp.label.startswith("LIST_") else sp.label
+    label = "LIST" if sp.label.startswith("LIST_") else "CARDINAL" if sp.label == "COUNT" else sp.label
     base = sp.label.removeprefix("LIST_")
     qt = q.qtype if q.qtype in COMMON_TYPES else "other"
-    f = {f"qt={qt}|lab={label}": 1.0, f"lab={label}": 1.0, "repeated": repeated,
+    f = {f"lab={label}": 1.0, "repeated": repeated,
          "repeated_any": float(repeated > 0), f"rank{min(rank, 2)}": 1.0, "rel": max(rel, -5.0)}
+    if qt != "other":
+        f[f"qt={qt}|lab={label}"] = 1.0
+    lab = "CARDINAL" if base == "COUNT" else base
     if base in q.wanted:
         f[f"wanted{min(q.wanted.index(base), 2)}"] = 1.0
+    if q.qtype not in ("thing", "manner", "reason"):
+        f["typed_match" if lab in q.wanted[:2] or base in q.wanted[:2] else "typed_mismatch"] = 1.0
     matched = [k for k, t in enumerate(sent.tokens) if (t.lemma in qlem or t.text.lower() in qlem) and not sp.i <= k < sp.j]
     if matched:
         dist = min((sp.i - k if k < sp.i else k - sp.j + 1) for k in matched)

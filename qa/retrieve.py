@@ -44,6 +44,6 @@ def rerank(index: Index, q: Question, hits: list[Hit]) -> list[Hit]:
         s = h.sentence
         cover = coverage(q, [s], index.idf)
         if s.tokens and s.tokens[0].pos == "PRON" and s.id > 0 and index.sentences[s.id - 1].doc == s.doc:
-            cover = max(cover, 0.9 * coverage(q, [index.sentences[s.id - 1], s], index.idf))  # "Its profit ..."
+            cover = max(cover, coverage(q, [index.sentences[s.id - 1], s], index.idf))  # "Its profit ..."
         h.score += COVER_WEIGHT * cover + TYPE_WEIGHT * has_wanted_span(q, s)
     return sorted(hits, key=lambda h: -h.score)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from .records import Sentence
 
 COUNT_WORDS = {"once", "twice", "thrice"}
-REASON_CUES = {"because", "since", "due", "so", "owing", "thanks"}
+REASON_CUES = {"because", "due", "owing", "thanks"}
 LIST_GLUE = {",", "and", "or", "etc", "etc.", ", and", "as well as", ""}
 
 

@@ -23,7 +23,7 @@ from qa.pipeline import candidate_hits, read_answer  # noqa: E402
 from qa.spans import candidates  # noqa: E402
 
 FOLDS = 4
-N_SENTENCES = 3
+N_SENTENCES = 5
 
 
 def collect(path: Path, work: Path):
