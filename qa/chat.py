@@ -31,6 +31,9 @@ def history_file():
 
 
 def run_chat(open_index: Callable, out: Console, err: Console) -> None:
+    import os
+
+    os.environ.setdefault("PROMPT_TOOLKIT_NO_CPR", "1")
     from prompt_toolkit import PromptSession
     from prompt_toolkit.history import FileHistory
 
