@@ -100,9 +100,9 @@ def analyze_parsed(text: str, doc) -> Question:
             rest = set(lem[wi + 2:])
             qtype = "percent" if rest & CHANGE_WORDS else "money" if rest & MONEY_WORDS or focus in MONEY_WORDS else "money"
         elif nxt == "long":
-            qtype = "duration"
+            qtype, focus = "duration", nxt
         elif nxt in MEASURE_ADJ:
-            qtype = "measure"
+            qtype, focus = "measure", nxt
         else:
             qtype = "manner"
     elif wh in ("what", "which"):
