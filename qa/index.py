@@ -64,6 +64,14 @@ class Index:
             self._idf["<unk>"] = math.log((n + 1) / 0.5)
         return self._idf
 
+    @property
+    def dateline(self):
+        """The publication date of the first dated document, the base for relative dates in questions."""
+        import datetime as dt
+
+        d = next((d.date for d in self.documents if d.date), None)
+        return dt.date.fromisoformat(d) if d else None
+
     def neighbours(self, s: Sentence) -> list[Sentence]:
         """The sentences just before and after `s` in its document."""
         out = []
@@ -104,7 +112,10 @@ def build(paths: list[str], folder: Path, encoder=None, progress: Progress | Non
         units, title, date = split_units(doc, nlp)
         docs[i] = Document(doc.path, doc.text, doc.sha256, title, date)
         all_units.append(units)
-        facts.extend(extract_facts(docs[i], units, nlp))
+        offset = len(facts)  # derived_from points into this document's own list
+        for f in extract_facts(docs[i], units, nlp):
+            f.derived_from = [offset + n for n in f.derived_from] if f.derived_from else None
+            facts.append(f)
     say("reading", len(docs), len(docs))
     flat = [u for units in all_units for u in units]
     if not any(u.kind == "sentence" for u in flat):

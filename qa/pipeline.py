@@ -9,6 +9,7 @@ from .config import Settings, settings
 from .conversation import Conversation
 from .errors import BadQuestion
 from .index import Index, build, load
+from .lookup import best_fact, say_fact
 from .question import analyze_batch
 from .question import Question
 from .records import Answer, Hit
@@ -50,6 +51,10 @@ def ask_batch(index: Index, questions: list[str], sessions: list[Conversation | 
     read = candidate_hits(index, rewritten, max(cfg.candidates, k or cfg.k), encoder)
     out = []
     for q, rw, (parsed, hits), conv in zip(questions, rewritten, read, sessions):
+        fact = best_fact(parsed, index.facts, hits, index.dateline)
+        if fact is not None:
+            out.append(_answer_from_fact(index, q, rw, parsed, fact, hits, k or cfg.k, conv))
+            continue
         choice, hits, feats = read_answer(index, parsed, hits, cfg.answer_sentences)
         conf = confidence(feats)
         unseen = feats["absent"] >= cfg.absent_abstain and feats["rarest_missing"] == 1.0
@@ -60,6 +65,20 @@ def ask_batch(index: Index, questions: list[str], sessions: list[Conversation | 
             conv.remember(q, rw, None if abstain else choice.text, parsed.qtype)
         out.append(ans)
     return out
+
+
+def _answer_from_fact(index: Index, q: str, rw: str, parsed: Question, fact, hits: list[Hit], k: int, conv) -> Answer:
+    """An answer read from a stored fact; its sentence is cited first."""
+    text = say_fact(fact, parsed.qtype)
+    first = next((h for h in hits if h.sentence.doc == fact.doc and h.sentence.start == fact.start), None)
+    if first is None:
+        sent = next(s for s in index.sentences if s.doc == fact.doc and s.start == fact.start)
+        first = Hit(sent, hits[0].score if hits else 0.0)
+    hits = [first] + [h for h in hits if h is not first]
+    facts = [fact] + ([index.facts[i] for i in fact.derived_from] if fact.derived_from else [])
+    if conv is not None:
+        conv.remember(q, rw, text, parsed.qtype)
+    return Answer(q, text, False, 0.9, hits[:k], facts, rw if rw != q else None, parsed.qtype, {"fact": fact.id})
 
 
 def read_answer(index: Index, parsed: Question, hits: list[Hit], n_sentences: int, span_weights=None):
