@@ -116,5 +116,26 @@ def chat(index_dir: Optional[Path] = IndexDir):
     run_chat(lambda: _open(index_dir), out, err)
 
 
+@app.command()
+@user_errors
+def facts(index_dir: Optional[Path] = IndexDir,
+          kind: Optional[str] = typer.Option(None, "--type", help="entity, quantity, date, relation or derived."),
+          subject: Optional[str] = typer.Option(None, "--subject", help="Only facts whose subject contains this."),
+          attribute: Optional[str] = typer.Option(None, "--attribute", help="Only facts whose attribute contains this."),
+          as_json: bool = typer.Option(False, "--json", help="One JSON object a line.")):
+    """List the facts taken from the documents. Example: python cli.py facts --type relation --attribute revenue"""
+    from .render import render_facts
+
+    index = _open(index_dir)
+    rows = [f for f in index.facts if (kind is None or f.kind == kind)
+            and (subject is None or subject.lower() in (f.subject or "").lower())
+            and (attribute is None or attribute.lower() in (f.attribute or "").lower())]
+    if as_json:
+        for f in rows:
+            print(json.dumps(f.as_dict(), ensure_ascii=False))
+    else:
+        render_facts(out, rows)
+
+
 def main() -> None:
     app()

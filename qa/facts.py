@@ -111,7 +111,7 @@ def _sentence_facts(doc: Document, s: Sentence, spans, base, state) -> list[Fact
                     value["amounts"].append(other.as_dict())
                     shown = f"{text} ({'$' if other.unit == 'USD' and not ptext.startswith('$') else ''}{ptext})"
             out.append(Fact("quantity", "money", "amount", shown, value, unit=amount.unit, **where))
-            out.extend(_figure_relation(s, i, j, shown, value, changes, sentence_period, state, where))
+            out.extend(_figure_relation(s, i, j, shown, value, changes, periods, sentence_period, state, where))
         elif label == "PERCENT":
             amount = qn.percent([t.text for t in toks[i:j]])
             if amount:
@@ -231,10 +231,20 @@ def _relation(s: Sentence, i: int, j: int, state) -> tuple[str, str] | None:
         prep = next((c for c, t in enumerate(toks) if t.head == v and t.dep == "prep" and not i <= c < j), None)
         obj = next((c for c, t in enumerate(toks) if prep is not None and t.head == prep and t.dep == "pobj" and not i <= c < j), None)
     attr = _phrase(s, obj)[0] if obj is not None else toks[v].lemma
+    if any(ch.isdigit() for ch in attr):
+        return None
     return (_subject_of(s, v, state) or "", attr)
 
 
-def _figure_relation(s: Sentence, i: int, j: int, shown: str, value, changes, period, state, where) -> list[Fact]:
+def _in_subtree(toks, k: int, root: int) -> bool:
+    seen = set()
+    while k != root and k not in seen and 0 <= toks[k].head < len(toks):
+        seen.add(k)
+        k = toks[k].head
+    return k == root
+
+
+def _figure_relation(s: Sentence, i: int, j: int, shown: str, value, changes, periods, period, state, where) -> list[Fact]:
     v = _governor(s, j - 1)
     subj = next((c for c, t in enumerate(s.tokens) if t.head == v and t.dep in ("nsubj", "nsubjpass") and c != v), None)
     if subj is None:  # "According to X, the initial investment ... is $10 billion": parsed as an apposition
@@ -249,6 +259,8 @@ def _figure_relation(s: Sentence, i: int, j: int, shown: str, value, changes, pe
     else:
         attr, owner = _phrase(s, subj)
         owner = _resolve(owner, state)
+    own = [p for a, b, p, _ in periods if p and _in_subtree(s.tokens, b - 1, subj)]
+    period = own[0] if own else period
     value = dict(value)
     qualifier = None
     if changes:

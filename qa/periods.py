@@ -63,18 +63,19 @@ def normalize(text: str, base: dt.date | None, context_year: int | None = None) 
     parsed = _absolute(text, base)
     if parsed:
         return parsed
-    if year:
+    if year and (_year_in(low) or part or "year" in words):
         return f"{part} {year}" if part else str(year)
     return None
 
 
 def _absolute(text: str, base: dt.date | None) -> str | None:
     """A calendar date or month through dateparser: "March 2021" -> "2021-03", "May 13, 2022" -> "2022-05-13"."""
-    if not re.search(r"\d", text):
+    weekday = any(d in text.lower() for d in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))
+    if not re.search(r"\d", text) and not (weekday and base):
         return None
     import dateparser
 
-    settings = {"PREFER_DAY_OF_MONTH": "first", "REQUIRE_PARTS": ["year"]}
+    settings = {"PREFER_DAY_OF_MONTH": "first", "PREFER_DATES_FROM": "past"}
     if base is not None:
         settings["RELATIVE_BASE"] = dt.datetime(base.year, base.month, base.day)
     d = dateparser.parse(text, languages=["en"], settings=settings)
@@ -82,7 +83,7 @@ def _absolute(text: str, base: dt.date | None) -> str | None:
         return None
     has_day = re.search(r"\b\d{1,2}(st|nd|rd|th)?\b(?!\d)", re.sub(r"\b\d{4}\b", "", text))
     months = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-    if has_day and any(m in text.lower() for m in months):
+    if weekday or has_day and any(m in text.lower() for m in months):
         return d.date().isoformat()
     if any(m in text.lower() for m in months):
         return f"{d.year}-{d.month:02d}"

@@ -28,3 +28,31 @@ def render_answer(console: Console, a: Answer, k: int = 3) -> None:
         if not a.abstained and a.answer and n == 1:
             body.highlight_words([a.answer], style="bold reverse")
         console.print(line + body)
+
+
+def render_facts(console: Console, facts) -> None:
+    from rich.table import Table
+
+    table = Table("kind", "subject", "attribute", "period", "value", "normalized", show_lines=False)
+    for f in facts:
+        table.add_row(f.kind, f.subject or "", f.attribute or "", f.period or "", f.value, f.formula or describe(f.normalized))
+    console.print(table)
+    console.print(f"{len(facts)} fact(s)")
+
+
+def describe(n) -> str:
+    """A normalized value in short: "8.56e+10 CNY / 1.34e+10 USD, +21.4% year on year"."""
+    if not isinstance(n, dict):
+        return "" if n is None else str(n)
+    if "mentions" in n:
+        return f"{len(n['mentions'])} mention(s)"
+    parts = []
+    if "amounts" in n:
+        parts.append(" / ".join(f"{a['value']:.4g} {a.get('unit') or ''}".strip() for a in n["amounts"]))
+    if "value" in n:
+        parts.append(" ".join(x for x in (n.get("qualifier"), f"{n['value']:g}", n.get("unit")) if x))
+    if n.get("change"):
+        parts.append(f"{n['change']['percent']:+g}% {n['change'].get('basis') or ''}".strip())
+    if "people" in n:
+        parts.append(", ".join(n["people"]))
+    return ", ".join(parts)

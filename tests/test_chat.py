@@ -2,6 +2,7 @@
 import os
 import re
 import sys
+import time
 
 import pexpect
 
@@ -20,7 +21,9 @@ def test_chat_conversation_in_a_terminal(seed_index, tmp_path):
         child.expect(want)
         child.expect("you>")
     child.send("When does mass")
+    child.expect("mass")
     child.sendintr()
+    time.sleep(1.0)  # let the line editor redraw an empty prompt before Ctrl-D
     child.expect("you>")
     assert child.isalive()
     child.sendeof()
