@@ -9,8 +9,10 @@ from .question import Question
 from .records import Fact, Hit
 
 STOP = {"the", "a", "an", "of", "for", "in", "on", "and", "to", "by", "with", "at", "its", "their"}
-TYPE_UNITS = {"money": ("money",), "count": ("count",), "measure": ("count",), "date": ("period",),
-              "person": ("person",), "percent": ("change",), "thing": ("money", "person")}
+# Which facts may answer which question types. Dates are left to the span reader, which reads
+# them well; facts add figures with their currency, change and qualifier, derived values, and roles.
+TYPE_UNITS = {"money": ("money",), "count": ("count",), "measure": ("count",), "person": ("person",),
+              "percent": ("money", "count"), "thing": ("money",)}
 
 
 def _stems(words) -> set[str]:
@@ -62,8 +64,6 @@ def best_fact(q: Question, facts: list[Fact], hits: list[Hit], base: dt.date | N
     wanted = TYPE_UNITS.get(q.qtype)
     if not wanted:
         return None
-    if q.qtype == "percent":
-        wanted = ("money", "count")
     qstems = _stems(list(q.terms) + list(q.terms.values()) + q.text.split())
     asked = question_period(q, base)
     rank = {(h.sentence.doc, h.sentence.start): n for n, h in enumerate(hits[:10])}
@@ -74,6 +74,8 @@ def best_fact(q: Question, facts: list[Fact], hits: list[Hit], base: dt.date | N
         if q.qtype == "percent" and not (isinstance(f.normalized, dict) and f.normalized.get("change")):
             continue
         words = [w for w in f.attribute.split() if w.lower() not in STOP]
+        if not any(w[:1].islower() or w.isupper() for w in words):
+            continue  # a bare name is no attribute
         attr = _stems(words)
         if not attr or _stems(words[-1:]) - qstems or len(attr & qstems) < len(attr) / 2:
             continue
@@ -81,6 +83,8 @@ def best_fact(q: Question, facts: list[Fact], hits: list[Hit], base: dt.date | N
         if period < 0 or (f.kind == "derived" and period <= 0):
             continue
         r = rank.get((f.doc, f.start))
+        if f.kind != "derived" and (r is None or r > 2) and period < 1.0:
+            continue  # retrieval must agree, unless the question names the fact's period
         score = 1.0 + period + len(attr & qstems) * 0.3 - len(attr - qstems) * 0.2 + (0.5 / (1 + r) if r is not None else -0.5)
         if score > best_score:
             best, best_score = f, score
