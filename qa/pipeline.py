@@ -52,12 +52,13 @@ def ask_batch(index: Index, questions: list[str], sessions: list[Conversation | 
     out = []
     for q, rw, (parsed, hits), conv in zip(questions, rewritten, read, sessions):
         fact = best_fact(parsed, index.facts, hits, index.dateline)
-        if fact is not None:
-            out.append(_answer_from_fact(index, q, rw, parsed, fact, hits, k or cfg.k, conv))
-            continue
-        choice, hits, feats = read_answer(index, parsed, hits, cfg.answer_sentences)
+        choice, read_hits, feats = read_answer(index, parsed, hits, cfg.answer_sentences)
         conf = confidence(feats)
         unseen = feats["absent"] >= cfg.absent_abstain and feats["rarest_missing"] == 1.0
+        if fact is not None and (fact.kind == "derived" or not unseen):
+            out.append(_answer_from_fact(index, q, rw, parsed, fact, hits, k or cfg.k, conv))
+            continue
+        hits = read_hits
         abstain = choice.text is None or conf < threshold or unseen
         ans = Answer(q, None if abstain else choice.text, abstain, conf, hits[: k or cfg.k], [], rw if rw != q else None, parsed.qtype,
                      feats)
