@@ -45,7 +45,9 @@ def missing(q: Question, sents: list[Sentence], idf: dict[str, float]) -> dict[s
         return {"absent": 0.0, "rarest_missing": 0.0}
     have = {w for s in sents for t in s.tokens for w in (t.lemma, t.text.lower())}
     unk = idf.get("<unk>", 5.0)
-    weight = {l: idf.get(l, unk) for l in q.terms if l != q.type_noun} or {l: idf.get(l, unk) for l in q.terms}
+    from .periods import normalize
+
+    weight = {l: idf.get(l, unk) for l, w in q.terms.items() if l != q.type_noun and not normalize(w, None)} or {l: idf.get(l, unk) for l in q.terms}
     absent = sum(w for l, w in weight.items() if l not in idf and q.terms[l].lower() not in idf)
     rarest = max(weight, key=weight.get)
     return {"absent": absent / sum(weight.values()),
