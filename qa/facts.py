@@ -44,8 +44,6 @@ def extract_facts(doc: Document, units: list[Sentence], nlp=None) -> list[Fact]:
     state = {"year": base.year if base else None, "org": None, "period": None, "paragraph": -1}
     entities: dict[tuple[str, str], Fact] = {}
     for s in units:
-        if s.kind != "sentence":
-            continue
         if s.paragraph != state["paragraph"]:
             state["paragraph"], state["period"] = s.paragraph, None
         spans = _ent_spans(s)
@@ -333,7 +331,8 @@ def _person_relations(s: Sentence, spans, state, where) -> list[Fact]:
                 role = _phrase(s, subj)[0]
         if role:
             value = ", ".join(group)
-            out.append(Fact("relation", state["org"] or "", role, value, {"people": group}, unit="person", **where))
+            out.append(Fact("relation", state["org"] or "", role, value, {"people": group, "verb": toks[v].lemma},
+                            unit="person", **where))
     return out
 
 

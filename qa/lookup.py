@@ -66,7 +66,7 @@ def best_fact(q: Question, facts: list[Fact], hits: list[Hit], base: dt.date | N
         return None
     qstems = _stems(list(q.terms) + list(q.terms.values()) + q.text.split())
     asked = question_period(q, base)
-    rank = {(h.sentence.doc, h.sentence.start): n for n, h in enumerate(hits[:10])}
+    rank = {(h.sentence.doc, h.sentence.start): n for n, h in enumerate(hits)}
     best, best_score = None, 0.0
     for f in facts:
         if f.kind not in ("relation", "derived") or fact_kind(f) not in wanted:
@@ -77,13 +77,18 @@ def best_fact(q: Question, facts: list[Fact], hits: list[Hit], base: dt.date | N
         if not any(w[:1].islower() or w.isupper() for w in words):
             continue  # a bare name is no attribute
         attr = _stems(words)
-        if not attr or _stems(words[-1:]) - qstems or len(attr & qstems) < len(attr) / 2:
+        verb = f.normalized.get("verb") if isinstance(f.normalized, dict) else None
+        by_verb = bool(verb and verb in q.terms and verb not in ("be", "have", "include"))
+        if by_verb:
+            attr = attr & qstems or _stems([verb])  # "Who leads ...?" matches "led by X as CEO"
+        if not attr or _stems(words[-1:]) - qstems and not attr <= qstems or len(attr & qstems) < len(attr) / 2:
             continue
         period = _period_fits(asked, f.period)
         if period < 0 or (f.kind == "derived" and period <= 0):
             continue
         r = rank.get((f.doc, f.start))
-        if f.kind != "derived" and (r is None or r > 2) and period < 1.0:
+        depth = len(hits) if by_verb else 9 if attr <= qstems else 2
+        if f.kind != "derived" and (r is None or r > depth) and period < 1.0:
             continue  # retrieval must agree, unless the question names the fact's period
         score = 1.0 + period + len(attr & qstems) * 0.3 - len(attr - qstems) * 0.2 + (0.5 / (1 + r) if r is not None else -0.5)
         if score > best_score:
