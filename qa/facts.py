@@ -54,7 +54,7 @@ def extract_facts(doc: Document, units: list[Sentence], nlp=None) -> list[Fact]:
             if label in ENTITY_KINDS:
                 name = strip_possessive(text)
                 kind = ENTITY_KINDS[label]
-                if label in ("PERSON", "NORP") and any(o.split()[0] == name or o == name for o in orgs):
+                if label in ("PERSON", "NORP") and any(o.split()[0] in (name, name.split()[0]) for o in orgs):
                     kind = "organization"  # "Xiaomi" beside "Xiaomi Group"
                 f = entities.setdefault((name, kind), Fact("entity", name, kind, name, {"mentions": []}, doc=doc.path,
                                                            start=s.start, end=s.end))
