@@ -354,6 +354,34 @@ def derive(facts: list[Fact]) -> list[Fact]:
         out.append(Fact("derived", f.subject, f.attribute, shown, {"amounts": amounts}, unit=first["unit"],
                         period=prior_period, qualifier="computed", doc=f.doc, start=f.start, end=f.end,
                         derived_from=[n], formula=formula))
+        change = f.normalized["amounts"][0]["value"] - first["value"]
+        out.append(Fact("derived", f.subject, f"{f.attribute} change", f"{'up' if change >= 0 else 'down'} about "
+                        f"{_say(abs(change))} {_currency_word(first['unit'])}".strip(), {"amounts": [{"value": change, "unit": first["unit"]}]},
+                        unit=first["unit"], period=f.period, qualifier="computed", doc=f.doc, start=f.start, end=f.end,
+                        derived_from=[n], formula=f"{_say(f.normalized['amounts'][0]['value'])} - {_say(first['value'])} = {_say(change)}"))
+    return out + _rest_of_year(facts)
+
+
+def _rest_of_year(facts: list[Fact]) -> list[Fact]:
+    """Differences of same-unit figures of one attribute and year: full year minus a quarter or half
+    ("FY 2021" 328.3 billion - "Q4 2021" 85.6 billion = 242.7 billion for the rest of 2021)."""
+    out = []
+    money = [(n, f) for n, f in enumerate(facts) if f.kind == "relation" and f.period and isinstance(f.normalized, dict)
+             and f.normalized.get("amounts")]
+    for n, whole in money:
+        if not whole.period.startswith("FY "):
+            continue
+        year = whole.period[3:]
+        for m, part in money:
+            if part.attribute.lower() != whole.attribute.lower() or not part.period.endswith(" " + year):
+                continue
+            if part.period[:1] not in ("Q", "H") or part.unit != whole.unit:
+                continue
+            a, b = whole.normalized["amounts"][0]["value"], part.normalized["amounts"][0]["value"]
+            out.append(Fact("derived", whole.subject, whole.attribute, f"about {_say(a - b)} {_currency_word(whole.unit)}".strip(),
+                            {"amounts": [{"value": a - b, "unit": whole.unit}]}, unit=whole.unit,
+                            period=f"{year} excluding {part.period.split()[0]}", qualifier="computed", doc=whole.doc,
+                            start=whole.start, end=whole.end, derived_from=[n, m], formula=f"{_say(a)} - {_say(b)} = {_say(a - b)}"))
     return out
 
 

@@ -69,6 +69,10 @@ def test_relations_and_derived(loaded):
     assert team.normalized["qualifier"] == "more than" and team.normalized["value"] == 1000
     (prior,) = find(loaded.facts, kind="derived", attribute="total revenue", period="Q4 2020")
     assert round(prior.normalized["amounts"][0]["value"] / 1e9, 1) == 70.5 and "21.4%" in prior.formula
+    (rest,) = find(loaded.facts, kind="derived", attribute="total revenue", period="2021 excluding Q4")
+    assert round(rest.normalized["amounts"][0]["value"] / 1e9, 1) == 242.7 and rest.formula == "328.3 billion - 85.6 billion = 242.7 billion"
+    (grew,) = find(loaded.facts, kind="derived", attribute="total revenue change", period="FY 2021")
+    assert grew.value == "up about 82.4 billion yuan"
 
 
 def test_questions_answered_from_facts(loaded):
