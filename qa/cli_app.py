@@ -137,5 +137,27 @@ def facts(index_dir: Optional[Path] = IndexDir,
         render_facts(out, rows)
 
 
+@app.command("eval")
+@user_errors
+def evaluate(file: Path = typer.Argument(..., help="A gold JSON-lines file or a SQuAD-format JSON file."),
+             docs: List[Path] = typer.Option(None, "--docs", help="Documents for a gold file (default: seeds/)."),
+             pooled: bool = typer.Option(False, "--pooled", help="SQuAD: one index over all articles."),
+             limit: int = typer.Option(0, "--limit-articles", help="SQuAD: only the first N articles."),
+             plot: Optional[Path] = typer.Option(None, "--plot", help="Write a reliability plot (PNG) here."),
+             as_json: bool = typer.Option(False, "--json", help="Print the figures as one JSON object.")):
+    """Score the bot as ../shared/eval/score.py does. Example: python cli.py eval ../shared/data/squad/squad-v2.0-dev-half.json"""
+    from .errors import BadDocument
+    from .evaluate import run_eval
+    from .render import render_eval
+
+    if not file.is_file():
+        raise BadDocument(f"{file}: no such file.")
+    report = run_eval(file, docs or sorted(settings().seeds_dir.glob("*.txt")), pooled, limit, plot, progress_bar())
+    if as_json:
+        print(json.dumps(report))
+    else:
+        render_eval(out, report)
+
+
 def main() -> None:
     app()

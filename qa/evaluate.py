@@ -181,3 +181,46 @@ def reliability(rows: list[Row], bins: int = 10) -> list[tuple[float, float, int
 
 def temp_workdir() -> Path:
     return Path(tempfile.mkdtemp(prefix="qa-eval-"))
+
+
+def run_eval(file: Path, docs: list[Path], pooled: bool, limit: int, plot: Path | None, progress=None) -> dict:
+    """Score a gold JSON-lines file or a SQuAD file; the figures, per-group rows and the reliability table."""
+    work = temp_workdir()
+    if file.suffix == ".jsonl":
+        rows = eval_gold(file, docs, work, progress)
+        summary = summary_gold(rows)
+    else:
+        rows = eval_squad(file, work, pooled, limit, progress)
+        summary = summary_squad(rows, "pooled" if pooled else "per-article")
+    groups: dict[str, list[Row]] = {}
+    for r in rows:
+        groups.setdefault(r.group or "-", []).append(r)
+    table = [{"group": g, "questions": len(rs), "answered": sum(not r.abstained for r in rs),
+              "top1": sum(r.rank == 0 for r in rs if r.answerable) / max(sum(r.answerable for r in rs), 1),
+              "score": sum(r.correct for r in rs if r.answerable) / max(sum(r.answerable for r in rs), 1)} for g, rs in groups.items()]
+    bins = reliability(rows)
+    if plot:
+        reliability_plot(bins, plot)
+    return {"summary": summary, "groups": table,
+            "reliability": [{"from": lo, "to": hi, "questions": n, "right": round(right, 3)} for lo, hi, n, right in bins]}
+
+
+def reliability_plot(bins, path: Path) -> None:
+    """How often answers are right at each confidence: bars against the diagonal."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 4))
+    mids = [(lo + hi) / 2 for lo, hi, _, _ in bins]
+    ax.bar(mids, [r for *_, r in bins], width=0.09, label="share right")
+    ax.plot([0, 1], [0, 1], "k--", label="perfect calibration")
+    for m, (_, _, n, r) in zip(mids, bins):
+        ax.text(m, r + 0.02, str(n), ha="center", fontsize=7)
+    ax.set_xlabel("confidence")
+    ax.set_ylabel("answers right (F1 >= 0.5 / correct)")
+    ax.legend(loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

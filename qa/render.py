@@ -56,3 +56,17 @@ def describe(n) -> str:
     if "people" in n:
         parts.append(", ".join(n["people"]))
     return ", ".join(parts)
+
+
+def render_eval(console: Console, report: dict) -> None:
+    from rich.table import Table
+
+    t = Table("group", "questions", "answered", "top-1 support", "score")
+    for g in report["groups"]:
+        t.add_row(g["group"], str(g["questions"]), str(g["answered"]), f"{g['top1']:.3f}", f"{g['score']:.3f}")
+    console.print(t)
+    r = Table("confidence", "questions", "share right")
+    for b in report["reliability"]:
+        r.add_row(f"{b['from']:.1f}-{b['to']:.1f}", str(b["questions"]), f"{b['right']:.3f}")
+    console.print(r)
+    print(report["summary"])

@@ -80,3 +80,18 @@ def test_bad_input_gets_one_clear_line(name, seed_index, tmp_path):
     assert len(lines) == 1 and lines[0].startswith("error: ")
     if name in ("missing-doc", "empty-doc", "binary-doc", "latin1-doc"):
         assert still_answers(good)
+
+
+def test_eval_prints_the_scorer_summary(tmp_path):
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text("\n".join(json.dumps(g) for g in [
+        {"id": "a", "question": QUESTION, "answers": ["first half of 2024"], "support": ["mass production in the first half of 2024"]},
+        {"id": "b", "question": "Which company will supply the batteries?", "answerable": False},
+    ]) + "\n")
+    plot = tmp_path / "rel.png"
+    r = run_cli("eval", str(gold), "--docs", str(SEED), "--plot", str(plot))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip().splitlines()[-1].startswith("gold: answer_acc=1.000 short_acc=1.000 support_at1=1.000 abstain_acc=1.000")
+    assert plot.read_bytes()[:4] == b"\x89PNG"
+    r = run_cli("eval", str(tmp_path / "missing.jsonl"))
+    assert r.returncode == 1 and r.stderr.startswith("error: ")
