@@ -29,6 +29,7 @@ class Choice:
     span: Span | None
     score: float
     features: dict
+    margin: float = 0.0  # best span score minus the runner-up's
 
 
 @lru_cache(maxsize=1)
@@ -101,6 +102,7 @@ def choose_span(q: Question, hits: list[Hit], n_sentences: int = 3, w: dict | No
     qlem = question_words(q)
     w = weights()["span"] if w is None else w
     best = Choice(None, None, None, -math.inf, {})
+    second = -math.inf
     top = hits[0].score if hits else 0.0
     for rank, hit in enumerate([h for h in hits if h.sentence.kind == "sentence"][:n_sentences]):
         for sp in candidates(hit.sentence):
@@ -109,9 +111,13 @@ def choose_span(q: Question, hits: list[Hit], n_sentences: int = 3, w: dict | No
                 continue
             score = linear(w, f)
             if score > best.score:
+                second = best.score
                 best = Choice(None, hit, sp, score, f)
+            elif score > second:
+                second = score
     if best.span is not None:
         best.text = answer_text(best.hit.sentence, best.span)
+        best.margin = best.score - second if second > -math.inf else 5.0
     return best
 
 

@@ -52,3 +52,24 @@ def missing(q: Question, sents: list[Sentence], idf: dict[str, float]) -> dict[s
     rarest = max(weight, key=weight.get)
     return {"absent": absent / sum(weight.values()),
             "rarest_missing": float(rarest not in have and q.terms[rarest].lower() not in have)}
+
+
+NEGATIONS = {"not", "n't", "never", "no", "without", "neither", "nor"}
+
+
+def checks(q: Question, sents: list[Sentence], question_tokens: list[str]) -> dict[str, float]:
+    """Is what the question names really there? Its named entities and numbers (by text), its
+    content-word pairs in order (a swapped relation breaks them), and negation on one side only."""
+    text = " ".join(s.text for s in sents).lower()
+    ents = [t.lower() for t, label in q.entities if label not in ("DATE", "TIME", "ORDINAL")]
+    nums = [w for w in question_tokens if any(c.isdigit() for c in w)]
+    lemmas = [t.lemma for s in sents for t in s.tokens]
+    have = set(zip(lemmas, lemmas[1:])) | set(zip(lemmas, lemmas[2:]))
+    terms = list(q.terms)
+    pairs = list(zip(terms, terms[1:]))
+    q_neg = any(w.lower() in NEGATIONS for w in question_tokens)
+    s_neg = any(t.text.lower() in NEGATIONS for s in sents for t in s.tokens)
+    return {"ent_missing": sum(e not in text for e in ents) / len(ents) if ents else 0.0,
+            "num_missing": sum(n.lower() not in text for n in nums) / len(nums) if nums else 0.0,
+            "pair_cover": sum(p in have for p in pairs) / len(pairs) if pairs else 0.5,
+            "neg_mismatch": float(q_neg != s_neg)}

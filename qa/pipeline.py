@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .answer import abstain_features, choose_span, confidence, weights
-from .match import coverage, missing
+from .match import checks, coverage, missing
 from .config import Settings, settings
 from .conversation import Conversation
 from .errors import BadQuestion
@@ -92,6 +92,8 @@ def read_answer(index: Index, parsed: Question, hits: list[Hit], n_sentences: in
     feats = abstain_features(choice, top, coverage(parsed, around, index.idf),
                              coverage(parsed, [top.sentence], index.idf), parsed.qtype)
     feats.update(missing(parsed, around, index.idf))
+    feats.update(checks(parsed, [top.sentence], parsed.text.split()))
+    feats["margin"] = min(choice.margin, 5.0)
     return choice, hits, feats
 
 
