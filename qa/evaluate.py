@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .conversation import Conversation
 from .index import build, live_generation, load
+from .batch import CHUNK
 from .pipeline import ask_batch, check_question
 
 SHORT_WORDS = 12
@@ -125,7 +126,9 @@ def eval_squad(path: Path, work: Path, pooled: bool = False, limit: int = 0, pro
         name = "pooled" if pooled else group[0]["doc"].stem
         index = _cached_index([a["doc"] for a in group], work / f"index-{name}")
         qs = [(a, q) for a in group for q in a["qs"]]
-        answers = ask_batch(index, [q["question"] for _, q in qs], k=10)
+        answers = []
+        for i in range(0, len(qs), CHUNK):  # the batch command's chunks, so that figures agree exactly
+            answers += ask_batch(index, [check_question(q["question"], 10**6) for _, q in qs[i:i + CHUNK]], k=10)
         for (art, q), a in zip(qs, answers):
             said = "" if a.abstained else (a.answer or "")
             r = Row(q["id"], art["title"], q["question"], a.answer, a.abstained, a.confidence, not q["impossible"])
