@@ -26,7 +26,7 @@ def render_answer(console: Console, a: Answer, k: int = 3) -> None:
         line = Text(f"[{n}] {Path(s.doc).name} #{s.position + 1} ({s.start}-{s.end}): ", style="cyan")
         body = Text(s.text)
         if not a.abstained and a.answer and n == 1:
-            body.highlight_words([a.answer], style="bold reverse")
+            body.highlight_words([a.answer] + [f.value for f in a.facts[:1]], style="bold reverse")
         console.print(line + body)
 
 
