@@ -97,14 +97,26 @@ def linear(w: dict, f: dict) -> float:
     return w.get("__bias__", 0.0) + sum(w.get(k, 0.0) * v for k, v in f.items())
 
 
+def best_span_score(q: Question, sent: Sentence, qlem: set[str]) -> float:
+    """How well the sentence's best span answers the question, wherever the sentence ranks."""
+    scores = [linear(weights()["span"], f) for f in (span_features(q, sent, sp, qlem, 0, 0.0) for sp in candidates(sent))
+              if f["repeated"] < 1.0]
+    return max(scores, default=-10.0)
+
+
+READ_WITHIN = 0.5  # sentences read for the span: those whose reranker logit is this close to the best one
+
+
 def choose_span(q: Question, hits: list[Hit], n_sentences: int = 3, w: dict | None = None) -> Choice:
-    """The span with the highest learned score over the top sentences."""
+    """The span with the highest learned score over the top sentences (at most n_sentences, and only
+    those the reranker scores within READ_WITHIN of its best)."""
     qlem = question_words(q)
     w = weights()["span"] if w is None else w
     best = Choice(None, None, None, -math.inf, {})
     second = -math.inf
     top = hits[0].score if hits else 0.0
-    for rank, hit in enumerate([h for h in hits if h.sentence.kind == "sentence"][:n_sentences]):
+    read = [h for h in hits if h.sentence.kind == "sentence"][:n_sentences]
+    for rank, hit in enumerate(h for h in read if h.score >= read[0].score - READ_WITHIN):
         for sp in candidates(hit.sentence):
             f = span_features(q, hit.sentence, sp, qlem, rank, hit.score - top)
             if f["repeated"] >= 1.0:

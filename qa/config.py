@@ -32,7 +32,7 @@ class Settings:
     # nowhere in the documents: they never mention what is asked about.
     absent_abstain: float = 0.45
     candidates: int = 40          # sentences reranked per question
-    answer_sentences: int = 5     # sentences read for the answer span
+    answer_sentences: int = 3     # at most this many sentences read for the answer span (see answer.READ_WITHIN)
     # Abstain below this confidence; None: the threshold fitted with the answer model.
     abstain_below: float | None = field(default_factory=lambda: float(os.environ["QA_ABSTAIN_BELOW"]) if "QA_ABSTAIN_BELOW" in os.environ else None)
 

@@ -13,7 +13,8 @@ from .lookup import best_fact, say_fact
 from .question import analyze_batch
 from .question import Question
 from .records import Answer, Hit
-from .retrieve import rerank, retrieve_batch
+from .rerank import rerank
+from .retrieve import retrieve_batch
 
 
 def check_question(question: object, limit: int) -> str:
@@ -97,12 +98,16 @@ def read_answer(index: Index, parsed: Question, hits: list[Hit], n_sentences: in
     return choice, hits, feats
 
 
-def candidate_hits(index: Index, questions: list[str], n: int, encoder) -> list[tuple[Question, list[Hit]]]:
-    """Each question read (answer type, words) and its n best sentences, fused then reranked."""
+def fused_hits(index: Index, questions: list[str], n: int, encoder) -> list[tuple[Question, list[Hit]]]:
+    """Each question read (answer type, words; typos corrected) and its n best sentences by fused score."""
     lexical = index.lexical[0]
     searched = [lexical.correct(q) for q in questions]
-    hits_all = retrieve_batch(index, searched, encoder.encode(searched), n)
-    return [(parsed, rerank(index, parsed, hits)) for parsed, hits in zip(analyze_batch(searched), hits_all)]
+    return list(zip(analyze_batch(searched), retrieve_batch(index, searched, encoder.encode(searched), n)))
+
+
+def candidate_hits(index: Index, questions: list[str], n: int, encoder) -> list[tuple[Question, list[Hit]]]:
+    """Each question read and its n best sentences, fused then reranked."""
+    return [(parsed, rerank(index, parsed, hits)) for parsed, hits in fused_hits(index, questions, n, encoder)]
 
 
 def ask(index: Index, question: str, session: Conversation | None = None, **kw) -> Answer:

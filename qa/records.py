@@ -55,6 +55,7 @@ class Hit:
     score: float
     dense: float = 0.0
     lexical: float = 0.0
+    signals: dict = field(default_factory=dict)  # z-scored parts of the fused score, for the reranker
 
 
 @dataclass

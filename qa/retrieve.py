@@ -5,13 +5,9 @@ import numpy as np
 
 from . import dense
 from .index import Index
-from .match import coverage, has_wanted_span
-from .question import Question
 from .records import Hit
 
 WINDOW_WEIGHT = 0.5
-COVER_WEIGHT = 1.0  # rerank: fused + 1.0 * coverage(sentence) + 0.5 * wanted-type span present
-TYPE_WEIGHT = 0.5
 HEADING_PENALTY = 1.0  # in z units: a heading must not outrank a sentence that answers
 
 
@@ -22,7 +18,7 @@ def zscore(x: np.ndarray) -> np.ndarray:
 
 def retrieve_batch(index: Index, questions: list[str], vectors: np.ndarray, k: int) -> list[list[Hit]]:
     """Top-k sentences per question by z(dense) + z(bm25) + 0.5 * (z(dense window) + z(bm25 window)),
-    z-scores taken over all sentences of the index."""
+    z-scores taken over all sentences of the index; each hit keeps the parts for the reranker."""
     sent_cos = dense.all_scores(index.sentence_vectors, vectors)
     win_cos = dense.all_scores(index.window_vectors, vectors)
     lex_sent, lex_win = index.lexical
@@ -30,20 +26,10 @@ def retrieve_batch(index: Index, questions: list[str], vectors: np.ndarray, k: i
     out = []
     for qi, q in enumerate(questions):
         bm, bw = lex_sent.scores(q), lex_win.scores(q)
-        fused = zscore(sent_cos[qi]) + zscore(bm) + WINDOW_WEIGHT * (zscore(win_cos[qi]) + zscore(bw))
-        fused = fused - HEADING_PENALTY * kinds
+        zd, zb, zwd, zwb = zscore(sent_cos[qi]), zscore(bm), zscore(win_cos[qi]), zscore(bw)
+        fused = zd + zb + WINDOW_WEIGHT * (zwd + zwb) - HEADING_PENALTY * kinds
         top = np.argsort(-fused, kind="stable")[:k]
-        out.append([Hit(index.sentences[i], float(fused[i]), float(sent_cos[qi][i]), float(bm[i])) for i in top])
+        out.append([Hit(index.sentences[i], float(fused[i]), float(sent_cos[qi][i]), float(bm[i]),
+                        {"zd": float(zd[i]), "zb": float(zb[i]), "zwd": float(zwd[i]), "zwb": float(zwb[i]),
+                         "fused": float(fused[i])}) for i in top])
     return out
-
-
-def rerank(index: Index, q: Question, hits: list[Hit]) -> list[Hit]:
-    """Candidates reordered by fused + COVER_WEIGHT * coverage + TYPE_WEIGHT * has_wanted_span:
-    what the question asks for (its words, by lemma, and its answer type) read in each sentence."""
-    for h in hits:
-        s = h.sentence
-        cover = coverage(q, [s], index.idf)
-        if s.tokens and s.tokens[0].pos == "PRON" and s.id > 0 and index.sentences[s.id - 1].doc == s.doc:
-            cover = max(cover, coverage(q, [index.sentences[s.id - 1], s], index.idf))  # "Its profit ..."
-        h.score += COVER_WEIGHT * cover + TYPE_WEIGHT * has_wanted_span(q, s)
-    return sorted(hits, key=lambda h: -h.score)
