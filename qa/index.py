@@ -81,6 +81,17 @@ class Index:
         return out
 
 
+    def paragraph(self, s: Sentence) -> list[Sentence]:
+        """The units of the paragraph `s` belongs to, in order."""
+        same = lambda j: 0 <= j < len(self.sentences) and self.sentences[j].doc == s.doc and self.sentences[j].paragraph == s.paragraph  # noqa: E731
+        lo, hi = s.id, s.id
+        while same(lo - 1):
+            lo -= 1
+        while same(hi + 1):
+            hi += 1
+        return self.sentences[lo:hi + 1]
+
+
 def windows(sentences: list[Sentence]) -> list[str]:
     """Each sentence with its neighbours in the same document: the context vector's text."""
     out = []

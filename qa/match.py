@@ -1,7 +1,7 @@
 """How much of a question a sentence holds: shared words (by lemma) and spans of the wanted type."""
 from __future__ import annotations
 
-from .question import Question
+from .question import NEGATIONS, Question
 from .records import Sentence
 
 EXTRA_LABELS = {"COUNT"}
@@ -54,12 +54,10 @@ def missing(q: Question, sents: list[Sentence], idf: dict[str, float]) -> dict[s
             "rarest_missing": float(rarest not in have and q.terms[rarest].lower() not in have)}
 
 
-NEGATIONS = {"not", "n't", "never", "no", "without", "neither", "nor"}
-
-
 def checks(q: Question, sents: list[Sentence], question_tokens: list[str]) -> dict[str, float]:
     """Is what the question names really there? Its named entities and numbers (by text), its
-    content-word pairs in order (a swapped relation breaks them), and negation on one side only."""
+    content-word pairs in order (a swapped relation breaks them), and negation on one side only
+    (a sentence that does not say "not" cannot answer a question that does)."""
     text = " ".join(s.text for s in sents).lower()
     ents = [t.lower() for t, label in q.entities if label not in ("DATE", "TIME", "ORDINAL")]
     nums = [w for w in question_tokens if any(c.isdigit() for c in w)]
@@ -67,9 +65,54 @@ def checks(q: Question, sents: list[Sentence], question_tokens: list[str]) -> di
     have = set(zip(lemmas, lemmas[1:])) | set(zip(lemmas, lemmas[2:]))
     terms = list(q.terms)
     pairs = list(zip(terms, terms[1:]))
-    q_neg = any(w.lower() in NEGATIONS for w in question_tokens)
+    q_neg = q.negated
     s_neg = any(t.text.lower() in NEGATIONS for s in sents for t in s.tokens)
     return {"ent_missing": sum(e not in text for e in ents) / len(ents) if ents else 0.0,
             "num_missing": sum(n.lower() not in text for n in nums) / len(nums) if nums else 0.0,
             "pair_cover": sum(p in have for p in pairs) / len(pairs) if pairs else 0.5,
-            "neg_mismatch": float(q_neg != s_neg)}
+            "neg_q_only": float(q_neg and not s_neg), "neg_s_only": float(s_neg and not q_neg)}
+
+
+def word_class(tag: str) -> str:
+    """A coarse class of a Penn tag: what kind of change a missing question word suggests."""
+    if tag in ("NNP", "NNPS"):
+        return "propn"   # a swapped name
+    if tag == "CD":
+        return "num"
+    if tag in ("JJS", "JJR", "RBS", "RBR"):
+        return "degree"  # "largest" for "smallest"
+    if tag[:2] in ("JJ", "RB"):
+        return "adj"
+    return "verb" if tag.startswith("VB") else "noun"
+
+
+def unmatched(q: Question, sentence: Sentence, window: list[Sentence], paragraph: list[Sentence],
+              idf: dict[str, float]) -> dict[str, float]:
+    """The question's words the answer's sentence, its window and its paragraph do not hold, by kind of
+    word and IDF-weighted; and those the documents hold elsewhere (an entity moved in from another passage)."""
+    def words(sents):
+        return {w for s in sents for t in s.tokens for w in (t.lemma, t.text.lower())}
+
+    unk = idf.get("<unk>", 5.0)
+    terms = {l: w.lower() for l, w in q.terms.items() if l != q.type_noun}
+    total = sum(idf.get(l, unk) for l in terms) or 1.0
+    places = {"S": words([sentence]), "W": words(window), "P": words(paragraph)}
+    f: dict[str, float] = {"n_terms": min(len(terms), 10) / 10,
+                           "q_degree": float(any(word_class(t) == "degree" for t in q.tags.values()))}
+    missing_in_sentence = []
+    for lemma, low in terms.items():
+        w = idf.get(lemma, unk) / total
+        kind = word_class(q.tags.get(lemma, "NN"))
+        for place, have in places.items():
+            if lemma not in have and low not in have:
+                f[f"miss{place}_{kind}"] = f.get(f"miss{place}_{kind}", 0.0) + w
+                if place == "S":
+                    missing_in_sentence.append(idf.get(lemma, unk))
+                if place == "P":
+                    f["missP_n"] = f.get("missP_n", 0.0) + 1
+                    if lemma in idf or low in idf:
+                        f["elsewhere"] = f.get("elsewhere", 0.0) + w
+    rarest = max((idf.get(l, unk) for l in terms), default=1.0) or 1.0
+    f["missS_max"] = max(missing_in_sentence, default=0.0) / rarest
+    f["missS_n"] = min(len(missing_in_sentence), 5) / 5
+    return f

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .answer import abstain_features, choose_span, confidence, weights
-from .match import checks, coverage, missing
+from .match import checks, coverage, missing, unmatched
 from .config import Settings, settings
 from .conversation import Conversation
 from .errors import BadQuestion
@@ -86,6 +86,8 @@ def _answer_from_fact(index: Index, q: str, rw: str, parsed: Question, fact, hit
 def read_answer(index: Index, parsed: Question, hits: list[Hit], n_sentences: int, span_weights=None):
     """The best span, the hits with its sentence first, and the features the confidence is read from."""
     choice = choose_span(parsed, hits, n_sentences, span_weights)
+    best = hits[0].score
+    runner_up = hits[1].score if len(hits) > 1 else best - 6.0
     if choice.hit is not None:
         hits = [choice.hit] + [h for h in hits if h is not choice.hit]
     top = hits[0]
@@ -94,7 +96,10 @@ def read_answer(index: Index, parsed: Question, hits: list[Hit], n_sentences: in
                              coverage(parsed, [top.sentence], index.idf), parsed.qtype)
     feats.update(missing(parsed, around, index.idf))
     feats.update(checks(parsed, [top.sentence], parsed.text.split()))
+    feats.update(unmatched(parsed, top.sentence, around, index.paragraph(top.sentence), index.idf))
     feats["margin"] = min(choice.margin, 5.0)
+    feats["rr_top"] = max(best, -8.0) / 4  # the reranker's logit for its best sentence
+    feats["rr_margin"] = min(best - runner_up, 6.0) / 4
     return choice, hits, feats
 
 

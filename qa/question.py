@@ -41,6 +41,7 @@ MONEY_WORDS = {"money", "cost", "price", "pay", "spend", "invest", "worth", "cas
 CHANGE_WORDS = {"grow", "increase", "rise", "fall", "drop", "decline", "decrease", "change", "jump", "climb", "shrink"}
 MEASURE_ADJ = {"big", "large", "tall", "high", "far", "deep", "wide", "fast", "heavy", "long", "old", "small",
                "long", "hot", "cold", "strong", "much"}
+NEGATIONS = {"not", "n't", "never", "no", "without", "neither", "nor", "none", "nothing", "nobody", "nowhere"}
 WH = {"what", "which", "who", "whom", "whose", "when", "where", "why", "how"}
 
 
@@ -55,6 +56,8 @@ class Question:
     terms: dict[str, str] = field(default_factory=dict)  # lemma -> surface, of the content words
     entities: list[tuple[str, str]] = field(default_factory=list)
     plural: bool = False
+    tags: dict[str, str] = field(default_factory=dict)   # lemma -> Penn tag, of the content words
+    negated: bool = False                                # "Which city did not ...?"
 
     @property
     def type_noun(self) -> str | None:
@@ -115,8 +118,10 @@ def analyze_parsed(text: str, doc) -> Question:
     terms = {t.lemma_.lower(): t.text for t in toks
              if not t.is_stop and t.pos_ in ("NOUN", "PROPN", "VERB", "ADJ", "NUM", "ADV", "X")
              and t.lower_ not in WH and len(t.text) > 1}
+    tags = {t.lemma_.lower(): t.tag_ for t in toks if t.lemma_.lower() in terms}
     ents = [(e.text, e.label_) for e in doc.ents]
-    return Question(text, qtype, WANTED[qtype], focus, terms, ents, plural)
+    negated = any(t.lower_ in NEGATIONS for t in toks)
+    return Question(text, qtype, WANTED[qtype], focus, terms, ents, plural, tags, negated)
 
 
 def _focus_noun(toks, wi: int):
