@@ -39,8 +39,9 @@ def has_wanted_span(q: Question, sent: Sentence) -> float:
 
 
 def missing(q: Question, sents: list[Sentence], idf: dict[str, float]) -> dict[str, float]:
-    """Signs that the documents lack what the question names: the IDF-weighted share of its words found
-    nowhere in the index, and whether its rarest word is missing from `sents`."""
+    """Signs that the documents lack what the question is about: the IDF-weighted share of its words
+    that are common nouns found nowhere in the index (verbs and adjectives are too often paraphrased
+    to count), and whether its rarest word is among them and missing from `sents`."""
     if not q.terms:
         return {"absent": 0.0, "rarest_missing": 0.0}
     have = {w for s in sents for t in s.tokens for w in (t.lemma, t.text.lower())}
@@ -48,10 +49,10 @@ def missing(q: Question, sents: list[Sentence], idf: dict[str, float]) -> dict[s
     from .periods import normalize
 
     weight = {l: idf.get(l, unk) for l, w in q.terms.items() if l != q.type_noun and not normalize(w, None)} or {l: idf.get(l, unk) for l in q.terms}
-    absent = sum(w for l, w in weight.items() if l not in idf and q.terms[l].lower() not in idf)
+    absent = {l for l in weight if l not in idf and q.terms[l].lower() not in idf and q.tags.get(l, "NN") in ("NN", "NNS")}
     rarest = max(weight, key=weight.get)
-    return {"absent": absent / sum(weight.values()),
-            "rarest_missing": float(rarest not in have and q.terms[rarest].lower() not in have)}
+    return {"absent": sum(weight[l] for l in absent) / sum(weight.values()),
+            "rarest_missing": float(rarest in absent and rarest not in have and q.terms[rarest].lower() not in have)}
 
 
 def checks(q: Question, sents: list[Sentence], question_tokens: list[str]) -> dict[str, float]:
