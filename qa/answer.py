@@ -159,7 +159,28 @@ def abstain_features(choice: Choice, top: Hit, cover: float, cover_top: float, q
             "near": choice.features.get("near", 0.0), f"qt={qtype}": 1.0, "cover_full": float(cover >= 0.999)}
 
 
+def threshold(override: float | None = None) -> float:
+    """Abstain below this confidence: the override (QA_ABSTAIN_BELOW), else the one fitted with the model."""
+    return override if override is not None else weights()["threshold"]
+
+
 def confidence(features: dict[str, float]) -> float:
     """P(answerable and answered) = logistic(w . features + b), weights fitted on SQuAD 2.0."""
     z = linear(weights()["abstain"], features)
     return 1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0)))
+
+
+SIGNALS = {"dense": "cosine of the question and the sentence", "cover": "question words in the sentence's window",
+           "cover_top": "question words in the sentence", "span_p": "the answer span's score",
+           "rr_top": "the reranker's score", "rr_margin": "lead over the next sentence",
+           "missS_max": "its rarest word missing from the sentence", "elsewhere": "words from another passage",
+           "neg_q_only": "the question says \"not\", the sentence does not", "ent_missing": "names missing from the sentence",
+           "num_missing": "numbers missing from the sentence", "wanted0": "a span of the wanted type",
+           "pair_cover": "question word pairs kept in order"}
+
+
+def signals(features: dict[str, float], n: int = 3) -> list[tuple[str, float]]:
+    """The n features that moved the confidence most, described, with their signed contribution."""
+    w = weights()["abstain"]
+    parts = sorted(((k, w.get(k, 0.0) * v) for k, v in features.items()), key=lambda t: -abs(t[1]))
+    return [(SIGNALS.get(k, k), c) for k, c in parts[:n] if c]

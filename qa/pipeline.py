@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .answer import abstain_features, choose_span, confidence, weights
+from .answer import abstain_features, choose_span, confidence, threshold
 from .match import checks, coverage, missing, unmatched
 from .config import Settings, settings
 from .conversation import Conversation
@@ -47,7 +47,7 @@ def ask_batch(index: Index, questions: list[str], sessions: list[Conversation | 
         from .embed import default_encoder
 
         encoder = default_encoder()
-    threshold = cfg.abstain_below if cfg.abstain_below is not None else weights()["threshold"]
+    cutoff = threshold(cfg.abstain_below)
     rewritten = [c.rewrite(q) if c else q for q, c in zip(questions, sessions)]
     read = candidate_hits(index, rewritten, max(cfg.candidates, k or cfg.k), encoder)
     out = []
@@ -60,7 +60,7 @@ def ask_batch(index: Index, questions: list[str], sessions: list[Conversation | 
             out.append(_answer_from_fact(index, q, rw, parsed, fact, hits, k or cfg.k, conv))
             continue
         hits = read_hits
-        abstain = choice.text is None or conf < threshold or unseen
+        abstain = choice.text is None or conf < cutoff or unseen
         ans = Answer(q, None if abstain else choice.text, abstain, conf, hits[: k or cfg.k], [], rw if rw != q else None, parsed.qtype,
                      feats)
         if conv is not None:
