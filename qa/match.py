@@ -68,10 +68,30 @@ def checks(q: Question, sents: list[Sentence], question_tokens: list[str]) -> di
     pairs = list(zip(terms, terms[1:]))
     q_neg = q.negated
     s_neg = any(t.text.lower() in NEGATIONS for s in sents for t in s.tokens)
-    return {"ent_missing": sum(e not in text for e in ents) / len(ents) if ents else 0.0,
+    return {**swaps(q, sents),
+            "ent_missing": sum(e not in text for e in ents) / len(ents) if ents else 0.0,
             "num_missing": sum(n.lower() not in text for n in nums) / len(nums) if nums else 0.0,
             "pair_cover": sum(p in have for p in pairs) / len(pairs) if pairs else 0.5,
             "neg_q_only": float(q_neg and not s_neg), "neg_s_only": float(s_neg and not q_neg)}
+
+
+FIGURES = {"DATE", "TIME", "CARDINAL", "MONEY", "PERCENT", "QUANTITY", "ORDINAL"}
+
+
+def swaps(q: Question, sents: list[Sentence]) -> dict[str, float]:
+    """A name or figure of the question missing from the sentences, where they hold another of the same
+    kind the question does not name ("1945" asked, "1944" written): a question about something else."""
+    text = " ".join(s.text for s in sents).lower()
+    asked = q.text.lower()
+    held: dict[str, set[str]] = {}
+    for s in sents:
+        for a, b, label in s.entities:
+            held.setdefault(label, set()).add(s.text[a - s.start:b - s.start].lower())
+    out = {"name_swap": 0.0, "num_swap": 0.0}
+    for name, label in q.entities:
+        if name.lower() not in text and any(e not in asked for e in held.get(label, ())):
+            out["num_swap" if label in FIGURES else "name_swap"] = 1.0
+    return out
 
 
 def word_class(tag: str) -> str:

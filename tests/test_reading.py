@@ -56,3 +56,10 @@ def test_a_name_from_another_passage_counts_against_the_answer(town):
     a = ask(town, "When did Thomas Reid approve the railway route?")
     assert a.features["elsewhere"] > 0  # "Thomas Reid" is in the documents, not in this paragraph
     assert a.confidence < ask(town, "When did the council approve the railway route?").confidence
+
+
+def test_a_swapped_year_counts_against_the_answer(town):
+    right = ask(town, "What did the town council approve in 2019?")
+    swapped = ask(town, "What did the town council approve in 2017?")  # the sentence says 2019
+    assert swapped.features["num_swap"] == 1.0 and right.features["num_swap"] == 0.0
+    assert swapped.confidence < right.confidence
