@@ -125,7 +125,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("squad", type=Path)
     ap.add_argument("--work", type=Path, default=Path("/tmp/squadwork"))
-    ap.add_argument("--max-false-abstain", type=float, default=0.08)
+    ap.add_argument("--max-false-abstain", type=float, default=0.085)
     a = ap.parse_args()
     a.work.mkdir(parents=True, exist_ok=True)
     items = collect(a.squad, a.work)
