@@ -10,7 +10,7 @@ from .records import Answer
 
 
 def confidence_words(c: float) -> str:
-    return "high" if c >= 0.8 else "fair" if c >= 0.6 else "low"
+    return "high" if c >= 0.8 else "fair" if c >= 0.5 else "low"  # by the reliability table of `eval`
 
 
 def render_answer(console: Console, a: Answer, k: int = 3) -> None:
