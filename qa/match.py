@@ -7,6 +7,11 @@ from .records import Sentence
 EXTRA_LABELS = {"COUNT"}
 
 
+def words(sents: list[Sentence]) -> set[str]:
+    """Every lemma and lower-cased form in `sents`: what a question word is matched against."""
+    return {w for s in sents for t in s.tokens for w in (t.lemma, t.text.lower())}
+
+
 def question_words(q: Question) -> set[str]:
     return set(q.terms) | {w.lower() for w in q.terms.values()}
 
@@ -16,7 +21,7 @@ def coverage(q: Question, sents: list[Sentence], idf: dict[str, float]) -> float
     the wh-phrase's own noun ("times" in "how many times") counts half."""
     if not q.terms:
         return 1.0
-    have = {w for s in sents for t in s.tokens for w in (t.lemma, t.text.lower())}
+    have = words(sents)
     total = got = 0.0
     for lemma, surface in q.terms.items():
         w = idf.get(lemma, idf.get("<unk>", 5.0)) * (0.5 if lemma == q.type_noun else 1.0)
@@ -44,7 +49,7 @@ def missing(q: Question, sents: list[Sentence], idf: dict[str, float]) -> dict[s
     to count), and whether its rarest word is among them and missing from `sents`."""
     if not q.terms:
         return {"absent": 0.0, "rarest_missing": 0.0}
-    have = {w for s in sents for t in s.tokens for w in (t.lemma, t.text.lower())}
+    have = words(sents)
     unk = idf.get("<unk>", 5.0)
     from .periods import normalize
 
@@ -111,9 +116,6 @@ def unmatched(q: Question, sentence: Sentence, window: list[Sentence], paragraph
               idf: dict[str, float]) -> dict[str, float]:
     """The question's words the answer's sentence, its window and its paragraph do not hold, by kind of
     word and IDF-weighted; and those the documents hold elsewhere (an entity moved in from another passage)."""
-    def words(sents):
-        return {w for s in sents for t in s.tokens for w in (t.lemma, t.text.lower())}
-
     unk = idf.get("<unk>", 5.0)
     terms = {l: w.lower() for l, w in q.terms.items() if l != q.type_noun}
     total = sum(idf.get(l, unk) for l in terms) or 1.0
