@@ -5,7 +5,7 @@ from typing import Callable
 
 from rich.console import Console
 
-from .answer import signals, threshold
+from .read.combine import signals, threshold
 from .config import settings
 from .conversation import Conversation
 from .errors import QAError
@@ -92,7 +92,7 @@ def _command(line: str, out: Console, last, conv) -> str | None:
             out.print(f"- {f.subject} | {f.attribute} | {f.period or ''} | {f.value}", markup=False)
     elif cmd == "/why":
         out.print(f"Question type: {last.qtype}\nRead as: {last.rewritten or last.question}", markup=False)
-        if "fact" not in last.features:
+        if last.features:
             out.print(f"Confidence {last.confidence:.2f} (abstains below {threshold(settings().abstain_below):.2f}); strongest signals:", markup=False)
             for name, c in signals(last.features):
                 out.print(f"  {'+' if c > 0 else '-'} {name} ({c:+.2f})", markup=False)

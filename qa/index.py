@@ -81,6 +81,11 @@ class Index:
         return out
 
 
+    def around(self, s: Sentence) -> tuple[Sentence | None, Sentence | None]:
+        """The sentence just before `s` and the one just after, in its document (None at an edge)."""
+        same = lambda j: self.sentences[j] if 0 <= j < len(self.sentences) and self.sentences[j].doc == s.doc else None  # noqa: E731
+        return same(s.id - 1), same(s.id + 1)
+
     def paragraph(self, s: Sentence) -> list[Sentence]:
         """The units of the paragraph `s` belongs to, in order."""
         same = lambda j: 0 <= j < len(self.sentences) and self.sentences[j].doc == s.doc and self.sentences[j].paragraph == s.paragraph  # noqa: E731

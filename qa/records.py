@@ -94,6 +94,7 @@ class Answer:
     rewritten: str | None = None
     qtype: str = ""
     features: dict = field(default_factory=dict)  # what the confidence was computed from
+    evidence: tuple[int, int] | None = None       # document offsets of the words the answer stands on
 
     def as_dict(self, k: int | None = None) -> dict:
         hits = self.hits[:k] if k else self.hits
@@ -107,6 +108,8 @@ class Answer:
             "facts": [f.as_dict() for f in self.facts],
             "question_type": self.qtype,
         }
+        if self.evidence and not self.abstained and hits:
+            out["evidence"] = {"doc": hits[0].sentence.doc, "start": self.evidence[0], "end": self.evidence[1]}
         if self.rewritten and self.rewritten != self.question:
             out["rewritten"] = self.rewritten
         return out

@@ -26,7 +26,10 @@ def render_answer(console: Console, a: Answer, k: int = 3) -> None:
         line = Text(f"[{n}] {Path(s.doc).name} #{s.position + 1} ({s.start}-{s.end}): ", style="cyan")
         body = Text(s.text)
         if not a.abstained and a.answer and n == 1:
-            body.highlight_words([a.answer] + [f.value for f in a.facts[:1]], style="bold reverse")
+            if a.evidence and s.start <= a.evidence[0] < a.evidence[1] <= s.end:
+                body.stylize("bold reverse", a.evidence[0] - s.start, a.evidence[1] - s.start)
+            else:
+                body.highlight_words([a.answer] + [f.value for f in a.facts[:1]], style="bold reverse")
         console.print(line + body)
 
 

@@ -1,0 +1,87 @@
+"""Two small learned combiners over the reader's scores (weights fitted by scripts/train_answer.py on
+the SQuAD 2.0 dev half, cross-validated by article):
+
+- the reranker: P(candidate holds the answer) = logistic(w . f + b), f = the reader's "answers" logit
+  and span score, the fused retrieval score and each one's distance to the best candidate's;
+- the confidence: P(the question is answerable and the top candidate answers it) = logistic(w . g + b),
+  g = the top candidate's reader scores, its lead over the next one, retrieval agreement and the
+  question's kind.
+"""
+from __future__ import annotations
+
+import json
+import math
+from functools import lru_cache
+from pathlib import Path
+
+WEIGHTS_FILE = Path(__file__).resolve().parent.parent / "models" / "combiners.json"
+QTYPES = ("date", "count", "money", "percent", "person", "place", "thing", "reason", "manner", "duration",
+          "measure", "organization", "group")
+
+
+@lru_cache(maxsize=1)
+def weights() -> dict:
+    """{"rerank": {...}, "confidence": {...}, "threshold": t}: see scripts/train_answer.py."""
+    if not WEIGHTS_FILE.is_file():
+        return {"rerank": {"ans": 1.0, "span": 0.2, "fused": 0.2}, "confidence": {"ans": 1.0}, "threshold": 0.5}
+    return json.loads(WEIGHTS_FILE.read_text())
+
+
+def linear(w: dict, f: dict) -> float:
+    return w.get("__bias__", 0.0) + sum(w.get(k, 0.0) * v for k, v in f.items())
+
+
+def logistic(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0)))
+
+
+def candidate_features(answers: list[float], spans: list[float], fused: list[float], dense: list[float],
+                       headings: list[bool]) -> list[dict[str, float]]:
+    """One feature dict per read candidate, in fused order."""
+    best = {"ans": max(answers), "span": max(spans), "fused": max(fused), "cos": max(dense)}
+    rows = []
+    for i, (a, s, f, d, h) in enumerate(zip(answers, spans, fused, dense, headings)):
+        row = {"ans": a, "span": s, "fused": f, "cos": d, "rank": math.log1p(i), "heading": float(h)}
+        for k in best:
+            row["d_" + k] = row[k] - best[k]
+        rows.append(row)
+    return rows
+
+
+def rerank_scores(rows: list[dict[str, float]], w: dict | None = None) -> list[float]:
+    w = weights()["rerank"] if w is None else w
+    return [linear(w, r) for r in rows]
+
+
+def confidence_features(rows: list[dict[str, float]], scores: list[float], best: int, qtype: str,
+                        yes_no: bool) -> dict[str, float]:
+    """What tells a question the documents answer from one they do not."""
+    second = max((s for i, s in enumerate(scores) if i != best), default=scores[best] - 6.0)
+    r = rows[best]
+    g = {"ans": r["ans"], "span": max(r["span"], -5.0), "rr": scores[best], "rr_margin": min(scores[best] - second, 6.0),
+         "fused": min(r["fused"], 15.0) / 5.0, "cos": r["cos"], "ans_max": max(x["ans"] for x in rows),
+         "yes_no": float(yes_no)}
+    g[f"qt={qtype if qtype in QTYPES else 'thing'}"] = 1.0
+    return g
+
+
+def confidence(g: dict[str, float], w: dict | None = None) -> float:
+    return logistic(linear(weights()["confidence"] if w is None else w, g))
+
+
+def threshold(override: float | None = None) -> float:
+    """Abstain below this confidence: the override (QA_ABSTAIN_BELOW), else the one fitted with the weights."""
+    return override if override is not None else weights()["threshold"]
+
+
+SIGNALS = {"ans": "the reader: this passage answers", "span": "the reader's answer span score",
+           "rr": "the reranker's score", "rr_margin": "lead over the next passage", "fused": "retrieval score",
+           "cos": "cosine of the question and the sentence", "ans_max": "the reader's best passage score",
+           "yes_no": "a yes/no question"}
+
+
+def signals(g: dict[str, float], n: int = 3) -> list[tuple[str, float]]:
+    """The n features that moved the confidence most, described, with their signed contribution."""
+    w = weights()["confidence"]
+    parts = sorted(((k, w.get(k, 0.0) * v) for k, v in g.items()), key=lambda t: -abs(t[1]))
+    return [(SIGNALS.get(k, k), c) for k, c in parts[:n] if c]

@@ -1,0 +1,101 @@
+"""The neural reader: the project's fine-tuned MiniLM, run with onnxruntime (never torch).
+
+For each (question, candidate sentence with neighbours) it gives the best answer span inside the
+candidate, that span's score (start logit + end logit), and the "this passage answers" logit.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ModelError
+from .reader_input import build_inputs, pad
+
+MODELS = Path(__file__).resolve().parent.parent / "models"
+READER_FILE = MODELS / "reader-int8.onnx"
+READER_CARD = MODELS / "reader.json"   # {"sha256": ..., ...}: the checksum checked at load
+MAX_ANSWER_TOKENS = 30
+
+
+@dataclass
+class Reading:
+    """What the reader makes of one candidate: the span (character offsets in the candidate sentence,
+    None when it reads nothing), its score, and the passage's "answers the question" logit."""
+
+    start: int | None
+    end: int | None
+    text: str
+    span: float
+    answers: float
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def best_span(start: np.ndarray, end: np.ndarray, first: int, n: int) -> tuple[int, int, float]:
+    """argmax over i <= j < i + 30 of start[i] + end[j], positions first..first+n-1."""
+    s = start[first: first + n]
+    e = end[first: first + n]
+    grid = s[:, None] + e[None, :]
+    i, j = np.indices(grid.shape)
+    grid = np.where((j >= i) & (j - i < MAX_ANSWER_TOKENS), grid, -np.inf)
+    flat = int(np.argmax(grid))
+    a, b = divmod(flat, grid.shape[1])
+    return a, b, float(grid[a, b])
+
+
+class Reader:
+    """The ONNX reader, loaded once; `read` takes parallel lists of questions, candidates and neighbours."""
+
+    def __init__(self, path: Path = READER_FILE, check: bool = True, threads: int = 2):
+        if not path.is_file():
+            raise ModelError(f"the reader model is missing at {path} - reinstall the project (pip install -e .)")
+        if check:
+            want = json.loads(READER_CARD.read_text())["sha256"]
+            if sha256(path) != want:
+                raise ModelError(f"the reader model at {path} does not match its recorded SHA-256 - reinstall the project")
+        import onnxruntime as ort
+
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads
+        opts.inter_op_num_threads = 1
+        opts.log_severity_level = 3
+        self._session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+
+    def read(self, questions: list[str], candidates: list[str], before: list[str], after: list[str],
+             batch: int = 16) -> list[Reading]:
+        out: list[Reading] = []
+        inputs = build_inputs(questions, candidates, before, after)
+        order = sorted(range(len(inputs)), key=lambda i: len(inputs[i].ids))
+        result: dict[int, Reading] = {}
+        for k in range(0, len(order), batch):
+            part = order[k:k + batch]
+            xs = [inputs[i] for i in part]
+            ids, mask, types, _ = pad(xs)
+            start, end, answers = self._session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types})
+            for r, i in enumerate(part):
+                x = xs[r]
+                if not x.offsets:
+                    result[i] = Reading(None, None, "", -20.0, float(answers[r]))
+                    continue
+                a, b, score = best_span(start[r], end[r], x.first, len(x.offsets))
+                cs, ce = x.offsets[a][0], x.offsets[b][1]
+                result[i] = Reading(cs, ce, candidates[i][cs:ce], score, float(answers[r]))
+        out = [result[i] for i in range(len(inputs))]
+        return out
+
+
+@lru_cache(maxsize=1)
+def default_reader() -> Reader:
+    """The one reader of this process, loaded on first use."""
+    return Reader()

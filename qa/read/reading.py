@@ -1,0 +1,124 @@
+"""Reading: a question and its fused candidates in; the answer, its evidence and its confidence out.
+
+The neural reader reads the first candidates; the reranker orders them by what the reader found; the
+top one's span, said as a person would, is the answer, unless a stored fact whose sentence the reader
+also ranks near the top says it better; the confidence model decides whether to abstain.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..config import Settings
+from ..lookup import best_fact, say_fact
+from ..question import Question
+from ..records import Fact, Hit
+from .absent import absent_share
+from .combine import candidate_features, confidence, confidence_features, rerank_scores, weights
+from .say import is_yes_no, say
+
+FACT_MARGIN = 1.0  # a fact's sentence must score within this (reranker logit) of the best candidate
+
+
+@dataclass
+class Read:
+    """What the reading stage makes of one question."""
+
+    text: str | None
+    abstained: bool
+    confidence: float
+    hits: list[Hit]                          # reranked; the answer's sentence first
+    evidence: tuple[int, int] | None = None  # document offsets of the words the answer stands on
+    facts: list[Fact] = field(default_factory=list)
+    features: dict = field(default_factory=dict)
+
+
+@dataclass
+class Readings:
+    """The reader's scores for the candidates it read, in fused order."""
+
+    spans: list[tuple[int | None, int | None]]
+    span_scores: list[float]
+    answers: list[float]
+
+
+def read_candidates(index, questions: list[Question], hits: list[list[Hit]], n: int, reader) -> list[Readings]:
+    """The reader over the first n candidates of every question, in one batched call."""
+    qs, cands, before, after, owner = [], [], [], [], []
+    for qi, (q, hs) in enumerate(zip(questions, hits)):
+        for h in hs[:n]:
+            prev, nxt = index.around(h.sentence)
+            qs.append(q.text)
+            cands.append(h.sentence.text)
+            before.append(prev.text if prev else "")
+            after.append(nxt.text if nxt else "")
+            owner.append(qi)
+    out = [Readings([], [], []) for _ in questions]
+    for qi, r in zip(owner, reader.read(qs, cands, before, after) if qs else []):
+        out[qi].spans.append((r.start, r.end))
+        out[qi].span_scores.append(r.span)
+        out[qi].answers.append(r.answers)
+    return out
+
+
+def read_batch(index, questions: list[Question], hits: list[list[Hit]], cfg: Settings, reader=None) -> list[Read]:
+    """One Read per question; `hits` are each question's fused candidates, best first."""
+    if reader is None:
+        from .reader import default_reader
+
+        reader = default_reader()
+    readings = read_candidates(index, questions, hits, cfg.read_candidates, reader)
+    return [read_one(index, q, hs, r, cfg) for q, hs, r in zip(questions, hits, readings)]
+
+
+def read_one(index, q: Question, hits: list[Hit], r: Readings, cfg: Settings, w: dict | None = None) -> Read:
+    """The answer to one question from its candidates and the reader's scores; `w` overrides the
+    combiners' weights (scripts/train_answer.py scores held-out folds with it)."""
+    w = w or weights()
+    if not r.answers:
+        return Read(None, True, 0.0, hits)
+    n = len(r.answers)
+    read = hits[:n]
+    rows = candidate_features(r.answers, r.span_scores, [h.score for h in read], [h.dense for h in read],
+                              [h.sentence.kind != "sentence" for h in read])
+    scores = rerank_scores(rows, w["rerank"])
+    order = sorted(range(n), key=lambda i: -scores[i])
+    best = order[0]
+    top = read[best].sentence
+    absent, rarest_missing = absent_share(q, [top, *index.neighbours(top)], index.idf)
+    unseen = absent >= cfg.absent_abstain and rarest_missing
+    yes_no = is_yes_no(q.text)
+    g = confidence_features(rows, scores, best, q.qtype, yes_no)
+    conf = confidence(g, w["confidence"])
+    floor = min(scores) - 1.0
+    for i, h in enumerate(read):
+        h.score = scores[i]
+    for j, h in enumerate(hits[n:]):
+        h.score = floor - 0.01 * j
+    ranked = [read[i] for i in order] + hits[n:]
+    cutoff = cfg.abstain_below if cfg.abstain_below is not None else w["threshold"]
+    fact = _agreed_fact(index, q, ranked, read, scores[best])
+    if fact is not None and not unseen:
+        first = next(h for h in read if h.sentence.doc == fact.doc and h.sentence.start == fact.start)
+        i = read.index(first)
+        conf_f = confidence(confidence_features(rows, scores, i, q.qtype, yes_no), w["confidence"])
+        if conf_f >= cutoff:
+            facts = [fact] + ([index.facts[k] for k in fact.derived_from] if fact.derived_from else [])
+            return Read(say_fact(fact, q.qtype), False, conf_f, [first] + [h for h in ranked if h is not first],
+                        (fact.start, fact.end), facts, {**g, "fact": fact.id})
+    s, e = r.spans[best]
+    if s is None:
+        return Read(None, True, conf, ranked, None, [], g)
+    text, s, e = say(q.text, q.qtype, q.plural, top, s, e, index.dateline)
+    abstain = conf < cutoff or unseen or not text
+    return Read(None if abstain else text, abstain, conf, ranked, (top.start + s, top.start + e), [], g)
+
+
+def _agreed_fact(index, q: Question, ranked: list[Hit], read: list[Hit], best_score: float) -> Fact | None:
+    """A stored fact that answers the question, only where the reader ranks its sentence near the best."""
+    fact = best_fact(q, index.facts, ranked, index.dateline)
+    if fact is None:
+        return None
+    h = next((h for h in read if h.sentence.doc == fact.doc and h.sentence.start == fact.start), None)
+    if h is None or h.score < best_score - FACT_MARGIN:
+        return None
+    return fact

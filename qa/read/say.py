@@ -1,0 +1,94 @@
+"""The reader's span as a person would say it: edges trimmed, a figure with its conversion, a relative
+date resolved against the dateline, a whole list, and "yes" or "no" for a yes/no question."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from ..periods import normalize
+from ..records import Sentence
+from ..spans import candidates, token_range
+
+STOP_EDGE = {"the", "a", "an", "its", "their", "his", "her", "this", "that", "these", "those"}
+AUXILIARIES = {"is", "are", "was", "were", "do", "does", "did", "has", "have", "had", "can", "could", "will",
+               "would", "should", "shall", "may", "might", "must", "am"}
+NEGATIONS = {"not", "n't", "never", "no", "neither", "nor", "none", "nothing", "nobody", "nowhere", "without",
+             "denied", "rejected", "refused", "failed"}
+WH = {"what", "which", "who", "whom", "whose", "when", "where", "why", "how"}
+RELATIVE = re.compile(r"\b(last|next|this|previous|coming|past)\s+(year|month|quarter|spring|summer|autumn|fall|winter)\b"
+                      r"|\b(today|yesterday|earlier this|later this|a year earlier|a year ago)\b", re.I)
+
+
+def is_yes_no(question: str) -> bool:
+    """A question that opens with an auxiliary verb and has no wh-word: "Has the council approved it?"."""
+    words = re.findall(r"[a-z']+", question.lower())
+    return bool(words) and words[0] in AUXILIARIES and not WH & set(words)
+
+
+def yes_or_no(question: str, sentence: str) -> str:
+    """"no" when exactly one of the question and the sentence is negated, else "yes"."""
+    neg = lambda t: bool(NEGATIONS & set(re.findall(r"[a-z']+|n't", t.lower())))  # noqa: E731
+    return "no" if neg(question) != neg(sentence) else "yes"
+
+
+def wants_year_or_date(question: str, qtype: str) -> bool:
+    return qtype == "date" or bool(re.search(r"\b(what|which) (year|date|month|day)\b", question.lower()))
+
+
+def resolved_date(span: str, base: dt.date | None) -> str | None:
+    """A relative date ("last year", "earlier this month") resolved against the dateline: "2021"."""
+    if base is None or not RELATIVE.search(span) or re.search(r"\b1[5-9]\d\d|20\d\d\b", span):
+        return None
+    period = normalize(span, base)
+    return period if period and re.search(r"\d{4}", period) else None
+
+
+def widen_to_list(sent: Sentence, start: int, end: int) -> tuple[int, int]:
+    """[start, end) widened to the list that holds it ("Wang Xiang" -> "Wang Xiang, Lu Weibing and Liu De")."""
+    r = token_range(sent, sent.start + start, sent.start + end)
+    if r is None:
+        return start, end
+    best = None
+    for sp in candidates(sent):
+        if sp.label.startswith("LIST_") and sp.i <= r[0] and r[1] <= sp.j and (sp.i, sp.j) != r:
+            if best is None or sp.j - sp.i < best.j - best.i:
+                best = sp
+    if best is None:
+        return start, end
+    return sent.tokens[best.i].start - sent.start, sent.tokens[best.j - 1].end - sent.start
+
+
+def with_conversion(sent: Sentence, end: int) -> int:
+    """A figure followed by its conversion in brackets keeps it: "4.5 billion yuan ($706.8 million)"."""
+    rest = sent.text[end:]
+    m = re.match(r"\s*\([^()]{0,30}\d[^()]{0,30}\)", rest)
+    return end + m.end() if m and re.search(r"\d", sent.text[max(0, end - 12):end]) else end
+
+
+def trim(text: str) -> str:
+    words = text.split()
+    while len(words) > 1 and words[0].lower() in STOP_EDGE:
+        words = words[1:]
+    out = " ".join(words).strip(" ,;:")
+    for suffix in ("\u2019s", "'s"):
+        if out.endswith(suffix) and len(out) > len(suffix) + 1:
+            out = out[: -len(suffix)]
+    return out
+
+
+def say(question: str, qtype: str, plural: bool, sent: Sentence, start: int, end: int,
+        base: dt.date | None) -> tuple[str, int, int]:
+    """What to answer and the [start, end) of the sentence's words it stands on."""
+    if is_yes_no(question):
+        short = trim(sent.text[start:end])
+        word = yes_or_no(question, sent.text)
+        return (f"{word} ({short})" if len(short.split()) <= 8 else word), start, end
+    if plural:
+        start, end = widen_to_list(sent, start, end)
+    end = with_conversion(sent, end)
+    text = trim(sent.text[start:end])
+    if wants_year_or_date(question, qtype):
+        when = resolved_date(text, base)
+        if when:
+            return when, start, end
+    return text, start, end

