@@ -33,14 +33,14 @@ from qa.read.say import is_yes_no  # noqa: E402
 FOLDS = 4
 
 
-def collect(path: Path, work: Path, n_read: int):
+def collect(path: Path, work: Path, n_read: int, limit: int = 0):
     """Per question: article number, gold texts (empty if unanswerable), index, parsed question, fused
     hits, whether each hit holds the gold answer's start, and the reader's scores (cached per reader)."""
-    cache = work / f"read-{sha256(READER_FILE)[:12]}-{n_read}.pkl"
+    cache = work / f"read-{sha256(READER_FILE)[:12]}-{n_read}-{limit}.pkl"
     readings = pickle.loads(cache.read_bytes()) if cache.exists() else {}
     out = []
     enc, reader = default_encoder(), default_reader()
-    for ai, art in enumerate(squad_articles(path)):
+    for ai, art in enumerate(squad_articles(path)[: limit or None]):
         doc = work / (art["title"].replace("/", "_") + ".txt")
         if not doc.exists():
             doc.write_text(art["text"], encoding="utf-8")
@@ -75,7 +75,7 @@ def linear(w, f):
 def rows_of(it):
     _, _, _, _, hits, _, r = it
     n = len(r.answers)
-    return candidate_features(r.answers, r.span_scores, [h.score for h in hits[:n]], [h.dense for h in hits[:n]],
+    return candidate_features(r, [h.score for h in hits[:n]], [h.dense for h in hits[:n]],
                               [h.sentence.kind != "sentence" for h in hits[:n]])
 
 
@@ -124,10 +124,11 @@ def main() -> None:
     ap.add_argument("--max-false-abstain", type=float, default=0.085)
     ap.add_argument("--label", choices=("answerable", "right"), default="right",
                     help="confidence target: answerable, or answerable with the top candidate right")
+    ap.add_argument("--limit-articles", type=int, default=0, help="only the first N articles (a quick check)")
     a = ap.parse_args()
     a.work.mkdir(parents=True, exist_ok=True)
     n_read = settings().read_candidates
-    items = collect(a.squad, a.work, n_read)
+    items = collect(a.squad, a.work, n_read, a.limit_articles)
     fold_of = {ai: ai % FOLDS for ai in {it[0] for it in items}}
     held = []
     for k in range(FOLDS):

@@ -35,16 +35,18 @@ def logistic(z: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0)))
 
 
-def candidate_features(answers: list[float], spans: list[float], fused: list[float], dense: list[float],
-                       headings: list[bool]) -> list[dict[str, float]]:
-    """One feature dict per read candidate, in fused order."""
-    best = {"ans": max(answers), "span": max(spans), "fused": max(fused), "cos": max(dense)}
+def candidate_features(readings, fused: list[float], dense: list[float], headings: list[bool]) -> list[dict[str, float]]:
+    """One feature dict per read candidate, in fused order: the reader's "answers" logit, its best
+    span's score and that score's lead over no-answer ([CLS]), retrieval's scores, and each one's
+    distance to the best candidate's."""
     rows = []
-    for i, (a, s, f, d, h) in enumerate(zip(answers, spans, fused, dense, headings)):
-        row = {"ans": a, "span": s, "fused": f, "cos": d, "rank": math.log1p(i), "heading": float(h)}
-        for k in best:
-            row["d_" + k] = row[k] - best[k]
-        rows.append(row)
+    for i, (a, s, n, f, d, h) in enumerate(zip(readings.answers, readings.span_scores, readings.nulls, fused, dense, headings)):
+        rows.append({"ans": a, "span": max(s, -10.0), "gap": max(s - n, -20.0), "fused": f, "cos": d,
+                     "rank": math.log1p(i), "heading": float(h)})
+    for k in ("ans", "span", "gap", "fused", "cos"):
+        best = max(r[k] for r in rows)
+        for r in rows:
+            r["d_" + k] = r[k] - best
     return rows
 
 
@@ -58,7 +60,8 @@ def confidence_features(rows: list[dict[str, float]], scores: list[float], best:
     """What tells a question the documents answer from one they do not."""
     second = max((s for i, s in enumerate(scores) if i != best), default=scores[best] - 6.0)
     r = rows[best]
-    g = {"ans": r["ans"], "span": max(r["span"], -5.0), "rr": scores[best], "rr_margin": min(scores[best] - second, 6.0),
+    g = {"ans": r["ans"], "span": max(r["span"], -5.0), "gap": r["gap"], "gap_max": max(x["gap"] for x in rows),
+         "rr": scores[best], "rr_margin": min(scores[best] - second, 6.0),
          "fused": min(r["fused"], 15.0) / 5.0, "cos": r["cos"], "ans_max": max(x["ans"] for x in rows),
          "yes_no": float(yes_no)}
     g[f"qt={qtype if qtype in QTYPES else 'thing'}"] = 1.0
@@ -75,6 +78,7 @@ def threshold(override: float | None = None) -> float:
 
 
 SIGNALS = {"ans": "the reader: this passage answers", "span": "the reader's answer span score",
+           "gap": "the reader's span against no answer", "gap_max": "the reader's best span against no answer",
            "rr": "the reranker's score", "rr_margin": "lead over the next passage", "fused": "retrieval score",
            "cos": "cosine of the question and the sentence", "ans_max": "the reader's best passage score",
            "yes_no": "a yes/no question"}

@@ -24,14 +24,16 @@ MAX_ANSWER_TOKENS = 30
 
 @dataclass
 class Reading:
-    """What the reader makes of one candidate: the span (character offsets in the candidate sentence,
-    None when it reads nothing), its score, and the passage's "answers the question" logit."""
+    """What the reader makes of one candidate: the best span (character offsets in the candidate
+    sentence, None when it reads nothing) and its score (start + end logits), the no-answer score
+    (start + end at [CLS]), and the passage's "answers the question" logit."""
 
     start: int | None
     end: int | None
     text: str
     span: float
     answers: float
+    null: float = 0.0
 
 
 def sha256(path: Path) -> str:
@@ -74,7 +76,6 @@ class Reader:
 
     def read(self, questions: list[str], candidates: list[str], before: list[str], after: list[str],
              batch: int = 16) -> list[Reading]:
-        out: list[Reading] = []
         inputs = build_inputs(questions, candidates, before, after)
         order = sorted(range(len(inputs)), key=lambda i: len(inputs[i].ids))
         result: dict[int, Reading] = {}
@@ -85,14 +86,14 @@ class Reader:
             start, end, answers = self._session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types})
             for r, i in enumerate(part):
                 x = xs[r]
+                null = float(start[r][0] + end[r][0])
                 if not x.offsets:
-                    result[i] = Reading(None, None, "", -20.0, float(answers[r]))
+                    result[i] = Reading(None, None, "", -20.0, float(answers[r]), null)
                     continue
                 a, b, score = best_span(start[r], end[r], x.first, len(x.offsets))
                 cs, ce = x.offsets[a][0], x.offsets[b][1]
-                result[i] = Reading(cs, ce, candidates[i][cs:ce], score, float(answers[r]))
-        out = [result[i] for i in range(len(inputs))]
-        return out
+                result[i] = Reading(cs, ce, candidates[i][cs:ce], score, float(answers[r]), null)
+        return [result[i] for i in range(len(inputs))]
 
 
 @lru_cache(maxsize=1)

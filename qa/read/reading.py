@@ -39,6 +39,7 @@ class Readings:
     spans: list[tuple[int | None, int | None]]
     span_scores: list[float]
     answers: list[float]
+    nulls: list[float]
 
 
 def read_candidates(index, questions: list[Question], hits: list[list[Hit]], n: int, reader) -> list[Readings]:
@@ -52,11 +53,12 @@ def read_candidates(index, questions: list[Question], hits: list[list[Hit]], n: 
             before.append(prev.text if prev else "")
             after.append(nxt.text if nxt else "")
             owner.append(qi)
-    out = [Readings([], [], []) for _ in questions]
+    out = [Readings([], [], [], []) for _ in questions]
     for qi, r in zip(owner, reader.read(qs, cands, before, after) if qs else []):
         out[qi].spans.append((r.start, r.end))
         out[qi].span_scores.append(r.span)
         out[qi].answers.append(r.answers)
+        out[qi].nulls.append(r.null)
     return out
 
 
@@ -78,7 +80,7 @@ def read_one(index, q: Question, hits: list[Hit], r: Readings, cfg: Settings, w:
         return Read(None, True, 0.0, hits)
     n = len(r.answers)
     read = hits[:n]
-    rows = candidate_features(r.answers, r.span_scores, [h.score for h in read], [h.dense for h in read],
+    rows = candidate_features(r, [h.score for h in read], [h.dense for h in read],
                               [h.sentence.kind != "sentence" for h in read])
     scores = rerank_scores(rows, w["rerank"])
     order = sorted(range(n), key=lambda i: -scores[i])

@@ -35,10 +35,33 @@ def wants_year_or_date(question: str, qtype: str) -> bool:
     return qtype == "date" or bool(re.search(r"\b(what|which) (year|date|month|day)\b", question.lower()))
 
 
+SEASONS = {"spring": 3, "summer": 6, "autumn": 9, "fall": 9, "winter": 12}
+MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+          "november", "december"]
+NAMED = re.compile(r"\b(?:(early|mid|late)[\s-]+)?(last|next|this|previous|coming|past)\s+(year|spring|summer|autumn|fall|winter|"
+                   + "|".join(MONTHS) + r")\b", re.I)
+
+
 def resolved_date(span: str, base: dt.date | None) -> str | None:
-    """A relative date ("last year", "earlier this month") resolved against the dateline: "2021"."""
-    if base is None or not RELATIVE.search(span) or re.search(r"\b1[5-9]\d\d|20\d\d\b", span):
+    """A relative date resolved against the dateline: "last year" -> "2021", "early next year" ->
+    "early 2023", "next spring" (dated November 2024) -> "spring 2025", "earlier this month" -> "2022-05"."""
+    if base is None or not (RELATIVE.search(span) or NAMED.search(span)) or re.search(r"\b(1[5-9]\d\d|20\d\d)\b", span):
         return None
+    m = NAMED.search(span)
+    if m:
+        part, which, unit = (m.group(1) or "").lower(), m.group(2).lower(), m.group(3).lower()
+        step = -1 if which in ("last", "previous", "past") else 1 if which in ("next", "coming") else 0
+        if unit == "year":
+            label = str(base.year + step)
+        else:
+            month = SEASONS.get(unit) or MONTHS.index(unit) + 1
+            year = base.year
+            if step > 0 and month <= base.month:
+                year += 1
+            elif step < 0 and month >= base.month:
+                year -= 1
+            label = f"{unit} {year}" if unit in SEASONS else f"{year}-{month:02d}"
+        return f"{part} {label}" if part else label
     period = normalize(span, base)
     return period if period and re.search(r"\d{4}", period) else None
 

@@ -1,0 +1,47 @@
+"""Saying the reader's span as a person would: yes/no, resolved dates, conversions, trimmed edges."""
+import datetime as dt
+
+import pytest
+
+from qa.read.say import is_yes_no, resolved_date, trim, wants_year_or_date, yes_or_no
+
+
+@pytest.mark.parametrize("q,expected", [
+    ("Has the council approved the stadium?", True),
+    ("Was an Italian firm among the builders?", True),
+    ("Did sales fall?", True),
+    ("What was revenue?", False),
+    ("Is it true who built it?", False),
+    ("When does production start?", False),
+])
+def test_yes_no_questions_are_recognized(q, expected):
+    assert is_yes_no(q) is expected
+
+
+def test_yes_or_no_follows_negation_on_one_side():
+    assert yes_or_no("Did the council approve the plan?", "The council approved the plan on Monday.") == "yes"
+    assert yes_or_no("Did the council approve the plan?", "The council did not approve the plan.") == "no"
+    assert yes_or_no("Did the council not approve the plan?", "The council did not approve the plan.") == "yes"
+
+
+def test_relative_dates_resolve_against_the_dateline():
+    base = dt.date(2022, 5, 13)
+    assert resolved_date("last year", base) == "2021"
+    assert resolved_date("early last year", base) == "early 2021"
+    assert resolved_date("early next year", base) == "early 2023"
+    assert resolved_date("next spring", dt.date(2024, 11, 14)) == "spring 2025"
+    assert resolved_date("last March", base) == "2022-03"
+    assert resolved_date("March 2021", base) is None   # already absolute
+    assert resolved_date("last year", None) is None     # no dateline, nothing to resolve against
+
+
+def test_date_questions():
+    assert wants_year_or_date("In what year did it open?", "thing")
+    assert wants_year_or_date("When did it open?", "date")
+    assert not wants_year_or_date("Who opened it?", "person")
+
+
+def test_edges_are_trimmed():
+    assert trim("the first half of 2024,") == "first half of 2024"
+    assert trim("Xiaomi's") == "Xiaomi"
+    assert trim("the") == "the"
