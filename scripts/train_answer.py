@@ -121,8 +121,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("squad", type=Path)
     ap.add_argument("--work", type=Path, default=Path("/tmp/squadwork"))
-    ap.add_argument("--max-false-abstain", type=float, default=0.085)
-    ap.add_argument("--label", choices=("answerable", "right"), default="right",
+    ap.add_argument("--max-false-abstain", type=float, default=0.08)
+    ap.add_argument("--label", choices=("answerable", "right"), default="answerable",
                     help="confidence target: answerable, or answerable with the top candidate right")
     ap.add_argument("--limit-articles", type=int, default=0, help="only the first N articles (a quick check)")
     a = ap.parse_args()
