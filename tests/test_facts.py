@@ -76,9 +76,9 @@ def test_relations_and_derived(loaded):
 
 
 def test_questions_answered_from_facts(loaded):
-    a = ask(loaded, "What was Q4 revenue?")
+    a = ask(loaded, "What was Xiaomi revenue in the fourth quarter of 2021?")
     assert "85.6 billion yuan ($13.4 billion)" in a.answer and "21.4%" in a.answer and a.facts
-    d = ask(loaded, "What was the revenue in Q4 2020?")
+    d = ask(loaded, "What was Xiaomi revenue in the fourth quarter of 2020?")
     assert "70.5 billion" in d.answer and "computed" in d.answer and d.facts[0].kind == "derived"
 
 

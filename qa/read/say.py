@@ -81,6 +81,17 @@ def widen_to_list(sent: Sentence, start: int, end: int) -> tuple[int, int]:
     return sent.tokens[best.i].start - sent.start, sent.tokens[best.j - 1].end - sent.start
 
 
+def widen_to_entity(sent: Sentence, start: int, end: int) -> tuple[int, int]:
+    """[start, end) widened to the named entity or figure it cuts ("2024" -> "the first half of 2024",
+    "Reid" -> "Thomas Reid"): readers trained on SQuAD answer with the shortest span."""
+    a, b = sent.start + start, sent.start + end
+    for s, e, _ in sent.entities:
+        if s <= a and b <= e and (s, e) != (a, b) and e - s <= 80:
+            a, b = s, e
+            break
+    return a - sent.start, b - sent.start
+
+
 def with_conversion(sent: Sentence, end: int) -> int:
     """A figure followed by its conversion in brackets keeps it: "4.5 billion yuan ($706.8 million)"."""
     rest = sent.text[end:]
@@ -106,6 +117,7 @@ def say(question: str, qtype: str, plural: bool, sent: Sentence, start: int, end
         short = trim(sent.text[start:end])
         word = yes_or_no(question, sent.text)
         return (f"{word} ({short})" if len(short.split()) <= 8 else word), start, end
+    start, end = widen_to_entity(sent, start, end)
     if plural:
         start, end = widen_to_list(sent, start, end)
     end = with_conversion(sent, end)
