@@ -105,7 +105,8 @@ def squad_articles(path: Path) -> list[dict]:
             text += p["context"]
             for q in p["qas"]:
                 spans = [(off + x["answer_start"], off + x["answer_start"] + len(x["text"])) for x in q.get("answers", [])]
-                qs.append({"id": q["id"], "question": q["question"], "spans": spans,
+                plausible = [(off + x["answer_start"], off + x["answer_start"] + len(x["text"])) for x in q.get("plausible_answers", [])]
+                qs.append({"id": q["id"], "question": q["question"], "spans": spans, "plausible": plausible,
                            "texts": [x["text"] for x in q.get("answers", [])],
                            "impossible": bool(q.get("is_impossible")) or not spans})
         arts.append({"title": a["title"], "text": text, "qs": qs})

@@ -25,7 +25,7 @@ from qa.config import settings  # noqa: E402
 from qa.embed import default_encoder  # noqa: E402
 from qa.evaluate import _cached_index, squad_articles, squad_f1  # noqa: E402
 from qa.pipeline import retrieve  # noqa: E402
-from qa.read.combine import WEIGHTS_FILE, candidate_features, confidence_features  # noqa: E402
+from qa.read.combine import WEIGHTS_FILE, candidate_features, confidence_features, linear  # noqa: E402
 from qa.read.reader import READER_FILE, default_reader, sha256  # noqa: E402
 from qa.read.reading import read_candidates, read_one  # noqa: E402
 from qa.read.say import is_yes_no  # noqa: E402
@@ -66,10 +66,6 @@ def fit_standardized(X, y, C=1.0):
     w = {name: float(c) for name, c in zip(vec.feature_names_, coef)}
     w["__bias__"] = float(m.intercept_[0] - np.dot(coef, mu))
     return w
-
-
-def linear(w, f):
-    return w.get("__bias__", 0.0) + sum(w.get(k, 0.0) * v for k, v in f.items())
 
 
 def rows_of(it):

@@ -40,18 +40,12 @@ MAX_ANSWER_TOKENS = 30
 # ---------------------------------------------------------------- data
 def squad_articles(path: Path):
     """(title, text, [(question, is_impossible, [(abs_start, text)], [(abs_start, text)] plausible)])."""
-    data = json.loads(path.read_text())["data"]
-    for art in data:
-        parts, qas, pos = [], [], 0
-        for para in art["paragraphs"]:
-            ctx = para["context"]
-            for qa in para["qas"]:
-                ans = [(pos + a["answer_start"], a["text"]) for a in qa.get("answers", [])]
-                pl = [(pos + a["answer_start"], a["text"]) for a in qa.get("plausible_answers", [])]
-                qas.append((qa["question"], bool(qa.get("is_impossible")) or not ans, ans, pl))
-            parts.append(ctx)
-            pos += len(ctx) + 2
-        yield art["title"], "\n\n".join(parts), qas
+    from qa.evaluate import squad_articles as articles
+
+    for art in articles(path):
+        t = art["text"]
+        yield art["title"], t, [(q["question"], q["impossible"], [(a, t[a:b]) for a, b in q["spans"]],
+                                 [(a, t[a:b]) for a, b in q["plausible"]]) for q in art["qs"]]
 
 
 def article_units(title: str, text: str):

@@ -22,6 +22,8 @@ def test_yes_or_no_follows_negation_on_one_side():
     assert yes_or_no("Did the council approve the plan?", "The council approved the plan on Monday.") == "yes"
     assert yes_or_no("Did the council approve the plan?", "The council did not approve the plan.") == "no"
     assert yes_or_no("Did the council not approve the plan?", "The council did not approve the plan.") == "yes"
+    assert yes_or_no("Did the council approve the plan?", "The council didn't approve the plan.") == "no"
+    assert yes_or_no("Did the council approve the plan?", "The council rejected the plan.") == "no"
 
 
 def test_relative_dates_resolve_against_the_dateline():

@@ -98,9 +98,8 @@ def read_one(index, q: Question, hits: list[Hit], r: Readings, cfg: Settings, w:
         h.score = floor - 0.01 * j
     ranked = [read[i] for i in order] + hits[n:]
     cutoff = cfg.abstain_below if cfg.abstain_below is not None else w["threshold"]
-    fact = _agreed_fact(index, q, ranked, read, scores[best])
+    fact, first = _agreed_fact(index, q, ranked, read, scores[best])
     if fact is not None and not unseen:
-        first = next(h for h in read if h.sentence.doc == fact.doc and h.sentence.start == fact.start)
         i = read.index(first)
         conf_f = confidence(confidence_features(rows, scores, i, q.qtype, yes_no), w["confidence"])
         if conf_f >= cutoff:
@@ -115,12 +114,13 @@ def read_one(index, q: Question, hits: list[Hit], r: Readings, cfg: Settings, w:
     return Read(None if abstain else text, abstain, conf, ranked, (top.start + s, top.start + e), [], g)
 
 
-def _agreed_fact(index, q: Question, ranked: list[Hit], read: list[Hit], best_score: float) -> Fact | None:
-    """A stored fact that answers the question, only where the reader ranks its sentence near the best."""
+def _agreed_fact(index, q: Question, ranked: list[Hit], read: list[Hit], best_score: float) -> tuple[Fact | None, Hit | None]:
+    """A stored fact that answers the question and its sentence's hit, only where the reader ranks
+    that sentence near the best."""
     fact = best_fact(q, index.facts, ranked, index.dateline)
     if fact is None:
-        return None
+        return None, None
     h = next((h for h in read if h.sentence.doc == fact.doc and h.sentence.start == fact.start), None)
     if h is None or h.score < best_score - FACT_MARGIN:
-        return None
-    return fact
+        return None, None
+    return fact, h

@@ -6,15 +6,15 @@ import datetime as dt
 import re
 
 from ..periods import normalize
+from ..question import NEGATIONS, WH
 from ..records import Sentence
 from ..spans import candidates, token_range
 
 STOP_EDGE = {"the", "a", "an", "its", "their", "his", "her", "this", "that", "these", "those"}
 AUXILIARIES = {"is", "are", "was", "were", "do", "does", "did", "has", "have", "had", "can", "could", "will",
                "would", "should", "shall", "may", "might", "must", "am"}
-NEGATIONS = {"not", "n't", "never", "no", "neither", "nor", "none", "nothing", "nobody", "nowhere", "without",
-             "denied", "rejected", "refused", "failed"}
-WH = {"what", "which", "who", "whom", "whose", "when", "where", "why", "how"}
+# A sentence also says "no" with a verb of refusal ("the council rejected the plan").
+DENIALS = NEGATIONS | {"denied", "rejected", "refused", "failed"}
 RELATIVE = re.compile(r"\b(last|next|this|previous|coming|past)\s+(year|month|quarter|spring|summer|autumn|fall|winter)\b"
                       r"|\b(today|yesterday|earlier this|later this|a year earlier|a year ago)\b", re.I)
 
@@ -27,7 +27,7 @@ def is_yes_no(question: str) -> bool:
 
 def yes_or_no(question: str, sentence: str) -> str:
     """"no" when exactly one of the question and the sentence is negated, else "yes"."""
-    neg = lambda t: bool(NEGATIONS & set(re.findall(r"[a-z']+|n't", t.lower())))  # noqa: E731
+    neg = lambda t: bool(DENIALS & set(re.findall(r"[a-z']+", t.lower().replace("n't", " not"))))  # noqa: E731
     return "no" if neg(question) != neg(sentence) else "yes"
 
 
