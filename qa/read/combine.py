@@ -14,6 +14,8 @@ import math
 from functools import lru_cache
 from pathlib import Path
 
+from ..errors import ModelError
+
 WEIGHTS_FILE = Path(__file__).resolve().parent.parent / "models" / "combiners.json"
 QTYPES = ("date", "count", "money", "percent", "person", "place", "thing", "reason", "manner", "duration",
           "measure", "organization", "group")
@@ -23,7 +25,7 @@ QTYPES = ("date", "count", "money", "percent", "person", "place", "thing", "reas
 def weights() -> dict:
     """{"rerank": {...}, "confidence": {...}, "threshold": t}: see scripts/train_answer.py."""
     if not WEIGHTS_FILE.is_file():
-        return {"rerank": {"ans": 1.0, "span": 0.2, "fused": 0.2}, "confidence": {"ans": 1.0}, "threshold": 0.5}
+        raise ModelError(f"the combiners' weights are missing at {WEIGHTS_FILE} - reinstall the project (pip install -e .)")
     return json.loads(WEIGHTS_FILE.read_text())
 
 
