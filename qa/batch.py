@@ -24,7 +24,7 @@ def run_batch(src: TextIO, dst: TextIO, open_index: Callable) -> None:
     ordered = []
     for i in range(0, len(requests), CHUNK):
         part = requests[i:i + CHUNK]
-        ordered.extend(_answer_chunk(index, part, sessions))
+        ordered.extend(answer_requests(index, part, sessions))
     for req, result in ordered:
         dst.write(json.dumps(result, ensure_ascii=False) + "\n")
     dst.flush()
@@ -47,9 +47,10 @@ def _parse(line: str, n: int, limit: int) -> dict:
     return req
 
 
-def _answer_chunk(index, part: list[dict], sessions: dict) -> list[tuple[dict, dict]]:
-    """Questions with a session are asked in input order (a follow-up needs the turn before it);
-    questions without one are asked together."""
+def answer_requests(index, part: list[dict], sessions: dict) -> list[tuple[dict, dict]]:
+    """Each request ({"question", "session"?, "k"?, "id"?}) with its answer object. Questions with a
+    session are asked in input order (a follow-up needs the turn before it), their conversations taken
+    from and left in `sessions`; questions without one are asked together, in one batch."""
     results: dict[int, dict] = {}
     free = [(i, r) for i, r in enumerate(part) if "error" not in r and r.get("session") is None]
     if free:

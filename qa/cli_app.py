@@ -124,17 +124,42 @@ def facts(index_dir: Optional[Path] = IndexDir,
           attribute: Optional[str] = typer.Option(None, "--attribute", help="Only facts whose attribute contains this."),
           as_json: bool = typer.Option(False, "--json", help="One JSON object a line.")):
     """List the facts taken from the documents. Example: python cli.py facts --type relation --attribute revenue"""
+    from .pipeline import select_facts
     from .render import render_facts
 
-    index = _open(index_dir)
-    rows = [f for f in index.facts if (kind is None or f.kind == kind)
-            and (subject is None or subject.lower() in (f.subject or "").lower())
-            and (attribute is None or attribute.lower() in (f.attribute or "").lower())]
+    rows = select_facts(_open(index_dir), kind, subject, attribute)
     if as_json:
         for f in rows:
             print(json.dumps(f.as_dict(), ensure_ascii=False))
     else:
         render_facts(out, rows)
+
+
+@app.command()
+@user_errors
+def serve(host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (loopback by default)."),
+          port: int = typer.Option(8000, "--port", help="Port to listen on."),
+          index_dir: Optional[Path] = IndexDir,
+          workers: int = typer.Option(1, "--workers", min=1, help="Worker processes, each with its own models.")):
+    """Serve the bot over HTTP: JSON API, OpenAI-compatible endpoint, chat page and widget.
+    Example: python cli.py serve --port 8000, then open http://127.0.0.1:8000/"""
+    import os
+
+    import uvicorn
+
+    from .serve.app import create_app
+    from .serve.service import Service
+
+    folder = index_dir or settings().index_dir
+    service = Service(folder)  # a bad index or a missing model stops here, in one line
+    err.print(f"Serving {len(service.index.documents)} document(s) on http://{host}:{port}/ (Ctrl-C to stop)")
+    opts = dict(host=host, port=port, timeout_graceful_shutdown=60, log_level="warning")
+    if workers == 1:
+        uvicorn.run(create_app(service), **opts)
+    else:
+        os.environ["QA_INDEX_DIR"] = str(Path(folder).resolve())
+        del service
+        uvicorn.run("qa.serve.app:app_from_env", factory=True, workers=workers, **opts)
 
 
 @app.command("eval")

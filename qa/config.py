@@ -38,5 +38,20 @@ class Settings:
     abstain_below: float | None = field(default_factory=lambda: float(os.environ["QA_ABSTAIN_BELOW"]) if "QA_ABSTAIN_BELOW" in os.environ else None)
 
 
+@dataclass(frozen=True)
+class ServeSettings:
+    """The HTTP server's limits and switches (python cli.py serve); QA_* environment variables override them."""
+
+    api_key: str | None = field(default_factory=lambda: os.environ.get("QA_API_KEY") or None)
+    cors_origins: tuple[str, ...] = field(default_factory=lambda: tuple(
+        o.strip() for o in _env("QA_CORS_ORIGINS", "").split(",") if o.strip()))  # closed by default
+    max_body_bytes: int = field(default_factory=lambda: int(_env("QA_MAX_BODY_BYTES", str(64 * 1024))))
+    request_timeout: float = field(default_factory=lambda: float(_env("QA_REQUEST_TIMEOUT", "120")))
+    rate_limit_per_minute: int = field(default_factory=lambda: int(_env("QA_RATE_LIMIT", "0")))  # 0: off
+    session_idle_seconds: float = field(default_factory=lambda: float(_env("QA_SESSION_IDLE", str(24 * 3600))))
+    answer_cache: int = field(default_factory=lambda: int(_env("QA_ANSWER_CACHE", "1024")))  # 0: off
+    max_batch: int = 16  # questions waiting together are answered in one call
+
+
 def settings() -> Settings:
     return Settings()

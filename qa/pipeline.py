@@ -61,5 +61,12 @@ def retrieve(index: Index, questions: list[str], n: int, encoder) -> tuple[list[
     return analyze_batch(searched), retrieve_batch(index, searched, encoder.encode(searched), n)
 
 
+def select_facts(index: Index, kind: str | None = None, subject: str | None = None, attribute: str | None = None) -> list:
+    """The stored facts of one kind, whose subject and attribute contain the given words (case ignored)."""
+    return [f for f in index.facts if (kind is None or f.kind == kind)
+            and (subject is None or subject.lower() in (f.subject or "").lower())
+            and (attribute is None or attribute.lower() in (f.attribute or "").lower())]
+
+
 def ask(index: Index, question: str, session: Conversation | None = None, **kw) -> Answer:
     return ask_batch(index, [question], [session], **kw)[0]

@@ -25,9 +25,9 @@ from qa.config import settings  # noqa: E402
 from qa.embed import default_encoder  # noqa: E402
 from qa.evaluate import _cached_index, squad_articles, squad_f1  # noqa: E402
 from qa.pipeline import retrieve  # noqa: E402
-from qa.read.combine import WEIGHTS_FILE, candidate_features, confidence_features, linear  # noqa: E402
+from qa.read.combine import WEIGHTS_FILE, confidence_features, linear  # noqa: E402
 from qa.read.reader import READER_FILE, default_reader, sha256  # noqa: E402
-from qa.read.reading import read_candidates, read_one  # noqa: E402
+from qa.read.reading import candidate_rows, read_candidates, read_one  # noqa: E402
 from qa.read.say import is_yes_no  # noqa: E402
 
 FOLDS = 4
@@ -36,7 +36,7 @@ FOLDS = 4
 def collect(path: Path, work: Path, n_read: int, limit: int = 0):
     """Per question: article number, gold texts (empty if unanswerable), index, parsed question, fused
     hits, whether each hit holds the gold answer's start, and the reader's scores (cached per reader)."""
-    cache = work / f"read-{sha256(READER_FILE)[:12]}-{n_read}-{limit}.pkl"
+    cache = work / f"read-{sha256(READER_FILE)[:12]}-{n_read}-{limit}-nbest.pkl"
     readings = pickle.loads(cache.read_bytes()) if cache.exists() else {}
     out = []
     enc, reader = default_encoder(), default_reader()
@@ -69,10 +69,8 @@ def fit_standardized(X, y, C=1.0):
 
 
 def rows_of(it):
-    _, _, _, _, hits, _, r = it
-    n = len(r.answers)
-    return candidate_features(r, [h.score for h in hits[:n]], [h.dense for h in hits[:n]],
-                              [h.sentence.kind != "sentence" for h in hits[:n]])
+    _, _, _, parsed, hits, _, r = it
+    return candidate_rows(parsed, hits[: len(r.answers)], r)[0]
 
 
 def fit_rerank(items, keep):

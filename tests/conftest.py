@@ -36,3 +36,60 @@ def run_cli(*args: str, stdin: str | None = None, env: dict | None = None, timeo
     e = dict(os.environ, HF_HUB_OFFLINE="1", **(env or {}))
     return subprocess.run([sys.executable, str(ROOT / "cli.py"), *args], capture_output=True, text=True,
                           input=stdin, env=e, timeout=timeout, cwd=ROOT)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """`python cli.py serve` on a free loopback port, in its own process; stopped with SIGTERM."""
+
+    def __init__(self, index_dir: Path, env: dict | None = None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        e = dict(os.environ, HF_HUB_OFFLINE="1", **(env or {}))
+        self.proc = subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "serve", "--port", str(self.port),
+                                      "--index-dir", str(index_dir)], cwd=ROOT, env=e,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.wait_ready()
+
+    def wait_ready(self, timeout: float = 180) -> None:
+        import time
+
+        import httpx
+
+        end = time.time() + timeout
+        while time.time() < end:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"the server exited: {self.proc.stderr.read()}")
+            try:
+                if httpx.get(self.url + "/readyz", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        raise RuntimeError("the server did not become ready")
+
+    def stop(self, timeout: float = 60) -> int:
+        import signal
+
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait()
+
+
+@pytest.fixture(scope="session")
+def serve_index(seed_index, tmp_path_factory) -> Path:
+    """A copy of the seed index for servers (their conversations file lives beside it)."""
+    folder = tmp_path_factory.mktemp("served") / "index"
+    shutil.copytree(seed_index, folder)
+    return folder

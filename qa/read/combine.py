@@ -37,15 +37,19 @@ def logistic(z: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0)))
 
 
-def candidate_features(readings, fused: list[float], dense: list[float], headings: list[bool]) -> list[dict[str, float]]:
-    """One feature dict per read candidate, in fused order: the reader's "answers" logit, its best
-    span's score and that score's lead over no-answer ([CLS]), retrieval's scores, and each one's
-    distance to the best candidate's."""
+def candidate_features(readings, choices, fused: list[float], dense: list[float], headings: list[bool],
+                       typed: bool) -> list[dict[str, float]]:
+    """One feature dict per read candidate, in fused order: the reader's "answers" logit, the chosen
+    span's score, its lead over no-answer ([CLS]) and its fall from the reader's first choice, how well
+    it fits the kind of answer wanted (typed questions), retrieval's scores, and each one's distance to
+    the best candidate's."""
     rows = []
-    for i, (a, s, n, f, d, h) in enumerate(zip(readings.answers, readings.span_scores, readings.nulls, fused, dense, headings)):
-        rows.append({"ans": a, "span": max(s, -10.0), "gap": max(s - n, -20.0), "fused": f, "cos": d,
+    for i, (a, s0, n, (_, _, s, ft), f, d, h) in enumerate(zip(readings.answers, readings.span_scores, readings.nulls,
+                                                                 choices, fused, dense, headings)):
+        rows.append({"ans": a, "span": max(s, -10.0), "gap": max(s - n, -20.0), "drop": max(s - s0, -10.0),
+                     "fit": ft if typed else 0.0, "typed": float(typed), "fused": f, "cos": d,
                      "rank": math.log1p(i), "heading": float(h)})
-    for k in ("ans", "span", "gap", "fused", "cos"):
+    for k in ("ans", "span", "gap", "fused", "cos", "fit"):
         best = max(r[k] for r in rows)
         for r in rows:
             r["d_" + k] = r[k] - best
@@ -65,7 +69,8 @@ def confidence_features(rows: list[dict[str, float]], scores: list[float], best:
     g = {"ans": r["ans"], "span": max(r["span"], -5.0), "gap": r["gap"], "gap_max": max(x["gap"] for x in rows),
          "rr": scores[best], "rr_margin": min(scores[best] - second, 6.0),
          "fused": min(r["fused"], 15.0) / 5.0, "cos": r["cos"], "ans_max": max(x["ans"] for x in rows),
-         "yes_no": float(yes_no)}
+         "yes_no": float(yes_no), "fit": r["fit"], "typed": r["typed"], "drop": r["drop"],
+         "fit_max": max(x["fit"] for x in rows)}
     g[f"qt={qtype if qtype in QTYPES else 'thing'}"] = 1.0
     return g
 
@@ -83,7 +88,9 @@ SIGNALS = {"ans": "the reader: this passage answers", "span": "the reader's answ
            "gap": "the reader's span against no answer", "gap_max": "the reader's best span against no answer",
            "rr": "the reranker's score", "rr_margin": "lead over the next passage", "fused": "retrieval score",
            "cos": "cosine of the question and the sentence", "ans_max": "the reader's best passage score",
-           "yes_no": "a yes/no question"}
+           "yes_no": "a yes/no question", "fit": "the answer is of the kind asked for",
+           "typed": "the question asks for a kind (date, figure, name)", "drop": "the reader's first choice set aside",
+           "fit_max": "some passage has an answer of the kind asked for"}
 
 
 def signals(g: dict[str, float], n: int = 3) -> list[tuple[str, float]]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -20,6 +20,7 @@ MODELS = Path(__file__).resolve().parent.parent / "models"
 READER_FILE = MODELS / "reader-int8.onnx"
 READER_CARD = MODELS / "reader.json"   # {"sha256": ..., ...}: the checksum checked at load
 MAX_ANSWER_TOKENS = 30
+N_BEST = 5
 
 
 @dataclass
@@ -34,6 +35,7 @@ class Reading:
     span: float
     answers: float
     null: float = 0.0
+    alternatives: list[tuple[int, int, float]] = field(default_factory=list)  # the n best spans, best first
 
 
 def sha256(path: Path) -> str:
@@ -44,16 +46,17 @@ def sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def best_span(start: np.ndarray, end: np.ndarray, first: int, n: int) -> tuple[int, int, float]:
-    """argmax over i <= j < i + 30 of start[i] + end[j], positions first..first+n-1."""
+def best_spans(start: np.ndarray, end: np.ndarray, first: int, n: int, k: int = N_BEST) -> list[tuple[int, int, float]]:
+    """The k best (i, j, start[i] + end[j]) with i <= j < i + 30, positions first..first+n-1, best first."""
     s = start[first: first + n]
     e = end[first: first + n]
     grid = s[:, None] + e[None, :]
     i, j = np.indices(grid.shape)
-    grid = np.where((j >= i) & (j - i < MAX_ANSWER_TOKENS), grid, -np.inf)
-    flat = int(np.argmax(grid))
-    a, b = divmod(flat, grid.shape[1])
-    return a, b, float(grid[a, b])
+    grid = np.where((j >= i) & (j - i < MAX_ANSWER_TOKENS), grid, -np.inf).ravel()
+    k = min(k, int(np.isfinite(grid).sum()))
+    top = np.argpartition(-grid, k - 1)[:k]
+    top = top[np.argsort(-grid[top])]
+    return [(*divmod(int(f), n), float(grid[f])) for f in top]
 
 
 class Reader:
@@ -75,7 +78,10 @@ class Reader:
         self._session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
 
     def read(self, questions: list[str], candidates: list[str], before: list[str], after: list[str],
-             batch: int = 16) -> list[Reading]:
+             batch: int = 1) -> list[Reading]:
+        """One pair at a time by default: the int8 model quantizes its activations with a range taken
+        over the whole batch (padding included), so a pair read in a batch scores differently with
+        different batch-mates; alone, it always scores the same (and, unpadded, is faster on CPU)."""
         inputs = build_inputs(questions, candidates, before, after)
         order = sorted(range(len(inputs)), key=lambda i: len(inputs[i].ids))
         result: dict[int, Reading] = {}
@@ -90,9 +96,9 @@ class Reader:
                 if not x.offsets:
                     result[i] = Reading(None, None, "", -20.0, float(answers[r]), null)
                     continue
-                a, b, score = best_span(start[r], end[r], x.first, len(x.offsets))
-                cs, ce = x.offsets[a][0], x.offsets[b][1]
-                result[i] = Reading(cs, ce, candidates[i][cs:ce], score, float(answers[r]), null)
+                spans = [(x.offsets[a][0], x.offsets[b][1], sc) for a, b, sc in best_spans(start[r], end[r], x.first, len(x.offsets))]
+                cs, ce, score = spans[0]
+                result[i] = Reading(cs, ce, candidates[i][cs:ce], score, float(answers[r]), null, spans)
         return [result[i] for i in range(len(inputs))]
 
 

@@ -15,6 +15,7 @@ from ..records import Fact, Hit
 from .absent import absent_share
 from .combine import candidate_features, confidence, confidence_features, rerank_scores, weights
 from .say import is_yes_no, say
+from .typed import is_typed, typed_choice
 
 FACT_MARGIN = 1.0  # a fact's sentence must score within this (reranker logit) of the best candidate
 
@@ -40,6 +41,7 @@ class Readings:
     span_scores: list[float]
     answers: list[float]
     nulls: list[float]
+    alternatives: list[list[tuple[int, int, float]]] = field(default_factory=list)  # each one's n best spans
 
 
 def read_candidates(index, questions: list[Question], hits: list[list[Hit]], n: int, reader) -> list[Readings]:
@@ -53,12 +55,13 @@ def read_candidates(index, questions: list[Question], hits: list[list[Hit]], n: 
             before.append(prev.text if prev else "")
             after.append(nxt.text if nxt else "")
             owner.append(qi)
-    out = [Readings([], [], [], []) for _ in questions]
+    out = [Readings([], [], [], [], []) for _ in questions]
     for qi, r in zip(owner, reader.read(qs, cands, before, after) if qs else []):
         out[qi].spans.append((r.start, r.end))
         out[qi].span_scores.append(r.span)
         out[qi].answers.append(r.answers)
         out[qi].nulls.append(r.null)
+        out[qi].alternatives.append(r.alternatives)
     return out
 
 
@@ -80,8 +83,7 @@ def read_one(index, q: Question, hits: list[Hit], r: Readings, cfg: Settings, w:
         return Read(None, True, 0.0, hits)
     n = len(r.answers)
     read = hits[:n]
-    rows = candidate_features(r, [h.score for h in read], [h.dense for h in read],
-                              [h.sentence.kind != "sentence" for h in read])
+    rows, choices = candidate_rows(q, read, r)
     scores = rerank_scores(rows, w["rerank"])
     order = sorted(range(n), key=lambda i: -scores[i])
     best = order[0]
@@ -106,12 +108,21 @@ def read_one(index, q: Question, hits: list[Hit], r: Readings, cfg: Settings, w:
             facts = [fact] + ([index.facts[k] for k in fact.derived_from] if fact.derived_from else [])
             return Read(say_fact(fact, q.qtype), False, conf_f, [first] + [h for h in ranked if h is not first],
                         (fact.start, fact.end), facts, {**g, "fact": fact.id})
-    s, e = r.spans[best]
+    s, e, _, _ = choices[best]
     if s is None:
         return Read(None, True, conf, ranked, None, [], g)
     text, s, e = say(q.text, q.qtype, q.plural, top, s, e, index.dateline)
     abstain = conf < cutoff or unseen or not text
     return Read(None if abstain else text, abstain, conf, ranked, (top.start + s, top.start + e), [], g)
+
+
+def candidate_rows(q: Question, read: list[Hit], r: Readings) -> tuple[list[dict[str, float]], list[tuple]]:
+    """The combiners' features of each read candidate, and its chosen span (start, end, score, fit)."""
+    choices = [typed_choice(h.sentence, alts, q.qtype) if alts else (None, None, sc, 0.0)
+               for h, alts, sc in zip(read, r.alternatives, r.span_scores)]
+    rows = candidate_features(r, choices, [h.score for h in read], [h.dense for h in read],
+                              [h.sentence.kind != "sentence" for h in read], is_typed(q.qtype))
+    return rows, choices
 
 
 def _agreed_fact(index, q: Question, ranked: list[Hit], read: list[Hit], best_score: float) -> tuple[Fact | None, Hit | None]:

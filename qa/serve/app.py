@@ -1,0 +1,164 @@
+"""The HTTP application: routes that each call one function of the Service, JSON errors everywhere."""
+from __future__ import annotations
+
+import asyncio
+import os
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Optional
+
+from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ..config import ServeSettings
+from ..errors import BadQuestion, QAError
+from . import openai_api
+from .guard import Guard
+from .metrics import Metrics
+from .schemas import (AnswerOut, AskRequest, ChatCompletion, ChatRequest, DocumentOut, ErrorBody, Health,
+                      MessageRequest, ModelList, SessionCreated, SessionOut)
+from .service import Service, UnknownSession
+
+STATIC = Path(__file__).resolve().parent / "static"
+ERRORS = {s: {"model": ErrorBody} for s in (400, 401, 404, 413, 422, 429, 500, 504)}
+
+
+def create_app(service: Service, cfg: ServeSettings | None = None) -> FastAPI:
+    cfg = cfg or service.cfg
+    metrics = Metrics()
+    service.on_cache_hit = metrics.cache_hits.inc
+
+    @asynccontextmanager
+    async def lifespan(app):
+        await service.start()
+        yield
+        await service.stop()
+
+    app = FastAPI(title="qa-bot", version="1", lifespan=lifespan, responses=ERRORS,
+                  description="Ask questions about the indexed documents; answers cite the sentence they come from.")
+    v1 = APIRouter(prefix="/v1")
+
+    async def answered(coro) -> dict:
+        a = await coro
+        metrics.answered(a)
+        return a
+
+    @v1.post("/ask", response_model=AnswerOut, response_model_exclude_unset=True, summary="Answer one question")
+    async def ask(req: AskRequest):
+        return await answered(service.answer(req.question, req.session, req.k))
+
+    @v1.post("/sessions", response_model=SessionCreated, status_code=201, summary="Start a conversation")
+    async def new_session():
+        return {"id": service.new_session()}
+
+    @v1.post("/sessions/{sid}/messages", response_model=AnswerOut, response_model_exclude_unset=True,
+             summary="Ask the next question of a conversation")
+    async def message(sid: str, req: MessageRequest):
+        return await answered(service.answer(req.question, sid, req.k, must_exist=True))
+
+    @v1.get("/sessions/{sid}", response_model=SessionOut, summary="A conversation's turns")
+    async def session(sid: str):
+        return service.session(sid)
+
+    @v1.get("/facts", response_model=list[dict], summary="Facts taken from the documents")
+    async def facts(type: Optional[str] = Query(None, description="entity, quantity, date, relation or derived"),
+                    subject: Optional[str] = None, attribute: Optional[str] = None):
+        return service.facts(type, subject, attribute)
+
+    @v1.get("/documents", response_model=list[DocumentOut], summary="The indexed documents")
+    async def documents():
+        return service.documents()
+
+    @v1.post("/chat/completions", response_model=ChatCompletion, summary="OpenAI-compatible chat completion",
+             responses={200: {"content": {"text/event-stream": {}}}})
+    async def chat_completions(req: ChatRequest):
+        question, conv = openai_api.question_and_history(req.messages)
+        a = await answered(service.answer(question, conversation=conv))
+        if req.stream:
+            return StreamingResponse(openai_api.stream(a, req.model), media_type="text/event-stream",
+                                     headers={"Cache-Control": "no-cache"})
+        return openai_api.completion(a, req.model)
+
+    @v1.get("/models", response_model=ModelList, summary="OpenAI-compatible model list")
+    async def models():
+        return openai_api.models()
+
+    app.include_router(v1)
+
+    @app.get("/healthz", response_model=Health, response_model_exclude_none=True, summary="Alive")
+    async def healthz():
+        return {"status": "ok"}
+
+    @app.get("/readyz", response_model=Health, response_model_exclude_none=True, summary="Models and index loaded",
+             responses={503: {"model": ErrorBody}})
+    async def readyz():
+        if not service.ready:
+            return _error(503, "not ready yet.", "not_ready")
+        return {"status": "ready", **service.about()}
+
+    @app.get("/metrics", summary="Prometheus metrics", response_class=Response,
+             responses={200: {"content": {"text/plain": {}}}})
+    async def prometheus():
+        return Response(metrics.text(), media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    @app.get("/", include_in_schema=False)
+    async def page():
+        return FileResponse(STATIC / "index.html", media_type="text/html")
+
+    @app.get("/widget.js", include_in_schema=False)
+    async def widget():
+        return FileResponse(STATIC / "widget.js", media_type="text/javascript")
+
+    _errors(app)
+    app.add_middleware(Guard, cfg=cfg, metrics=metrics)
+    if cfg.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=list(cfg.cors_origins), allow_methods=["GET", "POST"],
+                           allow_headers=["Authorization", "Content-Type"])
+    return app
+
+
+def _error(status: int, message: str, kind: str, headers: dict | None = None) -> JSONResponse:
+    return JSONResponse({"error": {"message": message, "type": kind, "code": status}}, status, headers=headers)
+
+
+def _errors(app: FastAPI) -> None:
+    """Every failure as a JSON error body; never a stack trace."""
+
+    @app.exception_handler(BadQuestion)
+    async def bad_question(_: Request, e: BadQuestion):
+        return _error(422, str(e), "invalid_question")
+
+    @app.exception_handler(UnknownSession)
+    async def unknown_session(_: Request, e: UnknownSession):
+        return _error(404, str(e), "not_found")
+
+    @app.exception_handler(QAError)
+    async def qa_error(_: Request, e: QAError):
+        return _error(400, str(e), "bad_request")
+
+    @app.exception_handler(asyncio.TimeoutError)
+    async def timeout(_: Request, e):
+        return _error(504, "the answer took too long; try again.", "timeout")
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, e: RequestValidationError):
+        first = e.errors()[0] if e.errors() else {}
+        where = ".".join(str(x) for x in first.get("loc", ()) if x != "body")
+        return _error(422, f"{where or 'request'}: {first.get('msg', 'invalid')}".strip(), "invalid_request")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, e: StarletteHTTPException):
+        return _error(e.status_code, str(e.detail), "not_found" if e.status_code == 404 else "http_error",
+                      getattr(e, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def crash(_: Request, e: Exception):
+        return _error(500, "internal error; the server's log has the details.", "internal_error")
+
+
+def app_from_env() -> FastAPI:
+    """For `uvicorn --factory` workers: the index folder from QA_INDEX_DIR."""
+    return create_app(Service(Path(os.environ["QA_INDEX_DIR"]) if os.environ.get("QA_INDEX_DIR") else None))

@@ -1,0 +1,89 @@
+"""OpenAI's chat-completions format, in and out: the last user message is the question, the earlier
+turns are the conversation; the answer comes back as the text a chat client shows (the answer, then
+the cited sentences) with the structured answer beside it, whole or as server-sent chunks."""
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Iterator
+
+from ..conversation import Conversation
+from ..errors import BadQuestion
+from ..question import analyze_batch
+
+MODEL_ID = "qa-bot"
+NO_ANSWER = "The documents do not answer this."
+
+
+def text_of(content) -> str:
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    return " ".join(p.text or "" for p in content if p.type in ("text", "input_text"))
+
+
+def question_and_history(messages) -> tuple[str, Conversation]:
+    """The last user message, and the conversation the earlier user and assistant turns make."""
+    users = [i for i, m in enumerate(messages) if m.role == "user"]
+    if not users:
+        raise BadQuestion("the messages hold no user message to answer.")
+    last = users[-1]
+    conv = Conversation()
+    earlier = [m for m in messages[:last] if m.role in ("user", "assistant")]
+    for i, m in enumerate(earlier):
+        if m.role != "user":
+            continue
+        q = " ".join(text_of(m.content).split())
+        if not q:
+            continue
+        reply = next((text_of(x.content) for x in earlier[i + 1:i + 2] if x.role == "assistant"), "")
+        said = reply.split("\n\n", 1)[0].strip()
+        rewritten = conv.rewrite(q)
+        conv.remember(q, rewritten, None if not said or said == NO_ANSWER else said,
+                      analyze_batch([rewritten])[0].qtype)
+    return text_of(messages[last].content), conv
+
+
+def reply_text(answer: dict) -> str:
+    """What a chat client shows: the answer (or that the documents do not answer), then the sources."""
+    head = NO_ANSWER if answer["abstained"] else answer["answer"]
+    label = "Nearest passages" if answer["abstained"] else "Sources"
+    cites = [f"[{i}] {s['doc']} ({s['start']}-{s['end']}): {s['text']}" for i, s in enumerate(answer["sources"][:3], 1)]
+    return head + ("\n\n" + label + ":\n" + "\n".join(cites) if cites else "")
+
+
+def _usage(question: str, text: str) -> dict:
+    p, c = len(question.split()), len(text.split())
+    return {"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c}
+
+
+def completion(answer: dict, model: str | None) -> dict:
+    text = reply_text(answer)
+    return {"id": "chatcmpl-" + uuid.uuid4().hex, "object": "chat.completion", "created": int(time.time()),
+            "model": model or MODEL_ID,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+            "usage": _usage(answer["question"], text), "sources": answer["sources"], "qa": answer}
+
+
+def stream(answer: dict, model: str | None) -> Iterator[str]:
+    """Server-sent events in OpenAI's chunk format: the role, the text a few words at a time, the finish
+    (carrying the sources), then [DONE]."""
+    base = {"id": "chatcmpl-" + uuid.uuid4().hex, "object": "chat.completion.chunk", "created": int(time.time()),
+            "model": model or MODEL_ID}
+
+    def event(delta: dict, finish: str | None = None, **extra) -> str:
+        body = {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **extra}
+        return "data: " + json.dumps(body, ensure_ascii=False) + "\n\n"
+
+    yield event({"role": "assistant", "content": ""})
+    words = reply_text(answer).split(" ")
+    for i in range(0, len(words), 4):
+        yield event({"content": " ".join(words[i:i + 4]) + (" " if i + 4 < len(words) else "")})
+    yield event({}, "stop", sources=answer["sources"], qa=answer)
+    yield "data: [DONE]\n\n"
+
+
+def models() -> dict:
+    return {"object": "list", "data": [{"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "qa-bot"}]}

@@ -1,0 +1,148 @@
+"""The shapes of requests and responses, as the OpenAPI document states them."""
+from __future__ import annotations
+
+from typing import Any, Literal, Optional, Union
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class AskRequest(BaseModel):
+    question: str = Field(..., description="The question, in plain words.", examples=["When does mass production start?"])
+    session: Optional[str] = Field(None, max_length=200, description="A conversation id; follow-ups are read in its light.")
+    k: Optional[int] = Field(None, ge=1, le=50, description="How many sources to return at most.")
+
+
+class MessageRequest(BaseModel):
+    question: str = Field(..., description="The next question of the conversation.", examples=["And the net profit?"])
+    k: Optional[int] = Field(None, ge=1, le=50)
+
+
+class Source(BaseModel):
+    doc: str
+    start: int
+    end: int
+    text: str
+    score: float
+
+
+class Evidence(BaseModel):
+    doc: str
+    start: int
+    end: int
+
+
+class AnswerOut(BaseModel):
+    """The answer object of CONTRACT.md."""
+
+    question: str
+    answer: Optional[str]
+    abstained: bool
+    confidence: float
+    sources: list[Source]
+    facts: list[dict[str, Any]]
+    question_type: Optional[str] = None
+    evidence: Optional[Evidence] = None
+    rewritten: Optional[str] = None
+    session: Optional[str] = None
+
+
+class SessionCreated(BaseModel):
+    id: str
+
+
+class Turn(BaseModel):
+    question: str
+    rewritten: str
+    answer: Optional[str]
+
+
+class SessionOut(BaseModel):
+    id: str
+    turns: list[Turn]
+
+
+class DocumentOut(BaseModel):
+    doc: str
+    title: Optional[str]
+    date: Optional[str]
+    sha256: str
+    chars: int
+    sentences: int
+
+
+class ErrorDetail(BaseModel):
+    message: str
+    type: str
+    code: int
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+class Health(BaseModel):
+    status: str
+    index: Optional[str] = None
+    documents: Optional[int] = None
+    sentences: Optional[int] = None
+    facts: Optional[int] = None
+
+
+# -- OpenAI-compatible ------------------------------------------------------------------------------
+class ContentPart(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    type: str
+    text: Optional[str] = None
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    role: Literal["system", "user", "assistant", "developer", "tool"]
+    content: Union[str, list[ContentPart], None] = None
+
+
+class ChatRequest(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    model: Optional[str] = None
+    messages: list[ChatMessage] = Field(..., min_length=1)
+    stream: bool = False
+
+
+class ChatChoiceMessage(BaseModel):
+    role: Literal["assistant"]
+    content: str
+
+
+class ChatChoice(BaseModel):
+    index: int
+    message: ChatChoiceMessage
+    finish_reason: str
+
+
+class Usage(BaseModel):
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+class ChatCompletion(BaseModel):
+    id: str
+    object: Literal["chat.completion"]
+    created: int
+    model: str
+    choices: list[ChatChoice]
+    usage: Usage
+    sources: list[Source] = Field(description="The cited sentences, best first (an extension of OpenAI's format).")
+    qa: AnswerOut = Field(description="The whole answer object (an extension of OpenAI's format).")
+
+
+class ModelCard(BaseModel):
+    id: str
+    object: Literal["model"]
+    created: int
+    owned_by: str
+
+
+class ModelList(BaseModel):
+    object: Literal["list"]
+    data: list[ModelCard]

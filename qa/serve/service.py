@@ -1,0 +1,154 @@
+"""The bot as a long-lived service: the index and the models loaded once; questions answered on one
+worker thread, off the event loop; questions that arrive together answered in one `ask_batch` call
+(the same path as `cli.py batch`); conversations kept in SQLite beside the index; repeated
+stand-alone questions answered from a small cache."""
+from __future__ import annotations
+
+import asyncio
+import copy
+import uuid
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from ..batch import answer_requests
+from ..config import ServeSettings, settings
+from ..conversation import Conversation
+from ..errors import BadQuestion, QAError
+from ..pipeline import check_question, open_index, select_facts
+from .sessions import SessionStore
+
+
+class UnknownSession(QAError):
+    pass
+
+
+class Busy(QAError):
+    pass
+
+
+class Service:
+    """What every route calls; loading it raises a QAError (one clear line) on a bad index or model."""
+
+    def __init__(self, index_dir: Path | None = None, cfg: ServeSettings | None = None):
+        self.cfg = cfg or ServeSettings()
+        self.limit = settings().max_question_chars
+        self.index = open_index(index_dir, rebuild=False)
+        from ..embed import default_encoder
+        from ..read.reader import default_reader
+
+        default_encoder()
+        default_reader()
+        answer_requests(self.index, [{"question": "What is this about?"}], {})  # loads the rest
+        self.sessions = SessionStore(self.index.folder / "sessions.sqlite", self.cfg.session_idle_seconds)
+        self._cache: OrderedDict = OrderedDict()
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="qa-answer")
+        self._queue: asyncio.Queue | None = None
+        self._task: asyncio.Task | None = None
+        self.cache_hits = 0
+        self.on_cache_hit = None
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    async def start(self) -> None:
+        self._queue = asyncio.Queue()
+        self._task = asyncio.create_task(self._drain())
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+        self._pool.shutdown(wait=True)
+        self.sessions.close()
+
+    @property
+    def ready(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    # -- questions -------------------------------------------------------------------------------
+    def check(self, question: object, k: object = None) -> tuple[str, int | None]:
+        q = check_question(question, self.limit)
+        if k is not None and (not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= 50):
+            raise BadQuestion("k must be a whole number from 1 to 50.")
+        return q, k
+
+    async def answer(self, question: object, session: str | None = None, k: int | None = None,
+                     must_exist: bool = False, conversation: Conversation | None = None) -> dict:
+        """The answer object of CONTRACT.md; `session` continues (or, unless must_exist, starts) a stored
+        conversation; `conversation` is one the caller holds (OpenAI's messages), used and not stored."""
+        q, k = self.check(question, k)
+        if conversation is not None and conversation.turns:
+            session = "transient-" + uuid.uuid4().hex
+        if must_exist and self.sessions.get(session) is None:
+            raise UnknownSession(f"no conversation {session!r} (it may have expired); start one with POST /v1/sessions.")
+        key = (q, k)
+        if session is None and key in self._cache:
+            self._cache.move_to_end(key)
+            self.cache_hits += 1
+            if self.on_cache_hit:
+                self.on_cache_hit()
+            return copy.deepcopy(self._cache[key])
+        fut = asyncio.get_running_loop().create_future()
+        req = {"question": q, "session": session, "k": k}
+        if session is not None and session.startswith("transient-"):
+            req["conversation"] = conversation
+        self._queue.put_nowait((req, fut))
+        return await asyncio.wait_for(asyncio.shield(fut), self.cfg.request_timeout)
+
+    async def _drain(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < self.cfg.max_batch and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            try:
+                results = await loop.run_in_executor(self._pool, self._answer_many, [r for r, _ in batch])
+            except Exception as e:  # noqa: BLE001 - handed to each waiting request
+                results = [e] * len(batch)
+            for (_, fut), res in zip(batch, results):
+                if fut.done():
+                    continue
+                fut.set_exception(res) if isinstance(res, Exception) else fut.set_result(res)
+
+    def _answer_many(self, requests: list[dict]) -> list[dict]:
+        """On the worker thread: the requests answered together, conversations loaded and saved per turn."""
+        ids = {r["session"] for r in requests if r["session"] is not None}
+        held = {r["session"]: r["conversation"] for r in requests if "conversation" in r}
+        convs = {sid: held.get(sid) or self.sessions.get(sid) or Conversation() for sid in ids}
+        out = []
+        for req, res in answer_requests(self.index, requests, convs):
+            res.pop("id", None)
+            if req.get("conversation") is not None:
+                res.pop("session", None)
+            elif req["session"] is not None:
+                self.sessions.save(req["session"], convs[req["session"]])
+                res["session"] = req["session"]
+            elif self.cfg.answer_cache:
+                self._cache[(req["question"], req["k"])] = copy.deepcopy(res)
+                while len(self._cache) > self.cfg.answer_cache:
+                    self._cache.popitem(last=False)
+            out.append(res)
+        return out
+
+    # -- conversations, facts, documents ---------------------------------------------------------
+    def new_session(self) -> str:
+        return self.sessions.create()
+
+    def session(self, sid: str) -> dict:
+        conv = self.sessions.get(sid)
+        if conv is None:
+            raise UnknownSession(f"no conversation {sid!r} (it may have expired); start one with POST /v1/sessions.")
+        return {"id": sid, "turns": [{"question": t.question, "rewritten": t.rewritten, "answer": t.answer}
+                                     for t in conv.turns]}
+
+    def facts(self, kind: str | None, subject: str | None, attribute: str | None) -> list[dict]:
+        return [f.as_dict() for f in select_facts(self.index, kind, subject, attribute)]
+
+    def documents(self) -> list[dict]:
+        counts: dict[str, int] = {}
+        for s in self.index.sentences:
+            counts[s.doc] = counts.get(s.doc, 0) + 1
+        return [{"doc": d.path, "title": d.title, "date": d.date, "sha256": d.sha256, "chars": len(d.text),
+                 "sentences": counts.get(d.path, 0)} for d in self.index.documents]
+
+    def about(self) -> dict:
+        return {"index": str(self.index.folder), "documents": len(self.index.documents),
+                "sentences": len(self.index.sentences), "facts": len(self.index.facts)}

@@ -1,0 +1,62 @@
+"""Conversations kept across requests and restarts: one SQLite file beside the index (never inside a
+generation, which is immutable), one row a session, written in one transaction a turn, dropped after
+an idle time."""
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+import uuid
+from pathlib import Path
+
+from ..conversation import Conversation
+
+SCHEMA = """CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY, state TEXT NOT NULL, created REAL NOT NULL, updated REAL NOT NULL)"""
+
+
+class SessionStore:
+    def __init__(self, path: Path, idle_seconds: float):
+        self.path = Path(path)
+        self.idle = idle_seconds
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute(SCHEMA)
+
+    def create(self) -> str:
+        sid = uuid.uuid4().hex
+        self.save(sid, Conversation())
+        return sid
+
+    def get(self, sid: str) -> Conversation | None:
+        """The conversation, or None when there is none or it has been idle too long (then it is dropped)."""
+        with self._lock:
+            row = self._db.execute("SELECT state, updated FROM sessions WHERE id = ?", (sid,)).fetchone()
+            if row is None:
+                return None
+            if time.time() - row[1] > self.idle:
+                self._db.execute("DELETE FROM sessions WHERE id = ?", (sid,))
+                return None
+            return Conversation.from_dict(json.loads(row[0]))
+
+    def save(self, sid: str, conv: Conversation) -> None:
+        now = time.time()
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute(
+                    "INSERT INTO sessions (id, state, created, updated) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT(id) DO UPDATE SET state = excluded.state, updated = excluded.updated",
+                    (sid, json.dumps(conv.to_dict(), ensure_ascii=False), now, now))
+                self._db.execute("DELETE FROM sessions WHERE updated < ?", (now - self.idle,))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
