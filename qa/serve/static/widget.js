@@ -17,7 +17,10 @@
   var storeKey = "qa-bot-session:" + base;
 
   var CSS = [
-    ":host{all:initial;font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;font-size:15px;line-height:1.45;color:#1c2430}",
+    // the host page's rules reach the host element, and through it whatever inherits: reset it, winning even over !important
+    ":host{all:initial !important;display:block !important}",
+    ":host(.inline){height:100% !important}",
+    ".wrap{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;font-size:15px;line-height:1.45;color:#1c2430;text-align:left}",
     "*{box-sizing:border-box}",
     ".bubble{position:fixed;right:20px;bottom:20px;width:56px;height:56px;border-radius:50%;border:0;background:#1f5eff;color:#fff;",
     " font-size:26px;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25);z-index:2147483646}",
@@ -25,6 +28,7 @@
     ".panel{position:fixed;right:20px;bottom:88px;width:min(380px,calc(100vw - 24px));height:min(560px,calc(100vh - 112px));",
     " background:#fff;border-radius:14px;box-shadow:0 10px 40px rgba(0,0,0,.25);display:flex;flex-direction:column;overflow:hidden;z-index:2147483647}",
     ".panel[hidden]{display:none}",
+    ".wrap.inline{height:100%}",
     ".inline .panel{position:static;width:100%;height:100%;box-shadow:none;border-radius:0}",
     "header{background:#1f5eff;color:#fff;padding:12px 16px;font-weight:600;display:flex;justify-content:space-between;align-items:center}",
     "header button{background:none;border:0;color:#fff;font-size:20px;cursor:pointer;line-height:1}",
@@ -60,14 +64,14 @@
 
   var host = el("div");
   host.id = "qa-bot-widget";
+  if (inline) host.className = "inline";
   var target = inline && opts.target ? document.querySelector(opts.target) : null;
   (target || document.body).appendChild(host);
   var root = host.attachShadow({ mode: "open" });
   var style = el("style");
   style.textContent = CSS;
   root.appendChild(style);
-  var wrap = el("div", inline ? "inline" : "");
-  if (inline) wrap.style.height = "100%";
+  var wrap = el("div", inline ? "wrap inline" : "wrap");
   root.appendChild(wrap);
 
   var bubble = el("button", "bubble", "\u{1F4AC}");

@@ -1,0 +1,104 @@
+"""Load on the HTTP server: throughput and p50/p95/p99 latency of POST /v1/ask at concurrency 1, 4 and
+16 (answer cache off, so every request is answered), beside the in-process `ask_batch` time for the
+same questions measured in the same run, and the cached path at concurrency 16.
+
+Usage: .venv/bin/python bench/bench_server.py [--requests 64]
+Machines are shared and noisy: compare the ratios, not single figures."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+QUESTIONS = ["When does mass production start?", "Who is the CEO of the Xiaomi car company?",
+             "How much is Xiaomi investing in the car project?", "What was the revenue for 2021?",
+             "Which company will supply the batteries?", "When was the Xiaomi Car project announced?",
+             "What key areas will the R&D team focus on?", "How many employees does the car team have?"]
+
+
+def pct(xs: list[float], p: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
+
+
+async def load(url: str, n: int, concurrency: int) -> tuple[float, list[float]]:
+    import httpx
+
+    sem = asyncio.Semaphore(concurrency)
+    lat: list[float] = []
+    async with httpx.AsyncClient(base_url=url, timeout=600, limits=httpx.Limits(max_connections=concurrency)) as c:
+        async def one(i: int):
+            q = QUESTIONS[i % len(QUESTIONS)]
+            async with sem:
+                t = time.perf_counter()
+                r = await c.post("/v1/ask", json={"question": q})
+                lat.append(time.perf_counter() - t)
+                assert r.status_code == 200, r.text
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*(one(i) for i in range(n)))
+        return time.perf_counter() - t0, lat
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--requests", type=int, default=64, help="requests per concurrency level")
+    a = ap.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from conftest import SEED, Server
+    from qa.index import build, load as load_index
+    from qa.pipeline import ask_batch
+
+    folder = Path(tempfile.mkdtemp()) / "index"
+    doc = folder.parent / SEED.name
+    shutil.copy(SEED, doc)
+    build([str(doc)], folder)
+
+    index = load_index(folder)
+    ask_batch(index, QUESTIONS[:1])
+    t = time.perf_counter()
+    for _ in range(3):
+        ask_batch(index, QUESTIONS)
+    batch_per_q = (time.perf_counter() - t) / (3 * len(QUESTIONS))
+    singles = []
+    for q in QUESTIONS * 2:
+        t = time.perf_counter()
+        ask_batch(index, [q])
+        singles.append(time.perf_counter() - t)
+    single = statistics.median(singles)
+    print(f"in-process ask_batch: {batch_per_q * 1000:.0f} ms a question in batches of {len(QUESTIONS)}, "
+          f"{single * 1000:.0f} ms alone (median)")
+
+    server = Server(folder, {"QA_ANSWER_CACHE": "0"})
+    try:
+        print("| concurrency | requests | throughput (req/s) | p50 ms | p95 ms | p99 ms | p50 / in-process alone |")
+        print("|---|---|---|---|---|---|---|")
+        for conc in (1, 4, 16):
+            wall, lat = asyncio.run(load(server.url, a.requests, conc))
+            print(f"| {conc} | {a.requests} | {a.requests / wall:.2f} | {pct(lat, 50) * 1000:.0f} | "
+                  f"{pct(lat, 95) * 1000:.0f} | {pct(lat, 99) * 1000:.0f} | {pct(lat, 50) / single:.2f} |")
+    finally:
+        server.stop()
+    cached = Server(folder)
+    try:
+        asyncio.run(load(cached.url, len(QUESTIONS), 1))
+        n = a.requests * 8
+        wall, lat = asyncio.run(load(cached.url, n, 16))
+        print(f"| 16, answers cached | {n} | {n / wall:.1f} | {pct(lat, 50) * 1000:.1f} | {pct(lat, 95) * 1000:.1f} | "
+              f"{pct(lat, 99) * 1000:.1f} | - |")
+    finally:
+        cached.stop()
+
+
+if __name__ == "__main__":
+    main()
