@@ -105,6 +105,14 @@ def test_body_without_a_length_is_capped_too(client):
     assert r.status_code == 413 and r.json()["error"]["type"] == "request_too_large"
 
 
+def test_the_openapi_document_and_its_docs_page_need_no_network(client):
+    spec = client.get("/openapi.json").json()
+    assert {"/v1/ask", "/v1/sessions", "/v1/chat/completions", "/healthz", "/metrics"} <= set(spec["paths"])
+    page = client.get("/docs").text
+    assert "/static/docs/swagger-ui-bundle.js" in page and "cdn" not in page.lower()
+    assert client.get("/static/docs/swagger-ui-bundle.js").status_code == 200
+
+
 def test_facts_and_documents(client):
     docs = client.get("/v1/documents").json()
     assert len(docs) == 1 and docs[0]["sentences"] > 10

@@ -10,6 +10,9 @@ from typing import Optional
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.staticfiles import StaticFiles
+from swagger_ui_bundle import swagger_ui_path
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -37,7 +40,7 @@ def create_app(service: Service, cfg: ServeSettings | None = None) -> FastAPI:
         yield
         await service.stop()
 
-    app = FastAPI(title="qa-bot", version="1", lifespan=lifespan, responses=ERRORS,
+    app = FastAPI(title="qa-bot", version="1", lifespan=lifespan, responses=ERRORS, docs_url=None, redoc_url=None,
                   description="Ask questions about the indexed documents; answers cite the sentence they come from.")
     v1 = APIRouter(prefix="/v1")
 
@@ -103,6 +106,16 @@ def create_app(service: Service, cfg: ServeSettings | None = None) -> FastAPI:
              responses={200: {"content": {"text/plain": {}}}})
     async def prometheus():
         return Response(metrics.text(), media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs():
+        """Swagger UI from the swagger-ui-bundle package: the docs page works with no network."""
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="qa-bot API",
+                                   swagger_js_url="/static/docs/swagger-ui-bundle.js",
+                                   swagger_css_url="/static/docs/swagger-ui.css",
+                                   swagger_favicon_url="/static/docs/favicon-32x32.png")
+
+    app.mount("/static/docs", StaticFiles(directory=swagger_ui_path), name="docs-assets")
 
     @app.get("/", include_in_schema=False)
     async def page():
