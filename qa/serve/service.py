@@ -34,10 +34,10 @@ class Service:
         self.cfg = cfg or ServeSettings()
         self.limit = settings().max_question_chars
         self.index = open_index(index_dir, rebuild=False)
-        from ..embed import default_encoder
+        from ..embed import question_encoder
         from ..read.reader import default_reader
 
-        default_encoder()
+        question_encoder()
         default_reader()
         answer_requests(self.index, [{"question": "What is this about?"}], {})  # loads the rest
         self.sessions = SessionStore(self.index.folder / "sessions.sqlite", self.cfg.session_idle_seconds)

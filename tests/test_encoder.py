@@ -1,0 +1,37 @@
+"""The question encoder: int8 ONNX on onnxruntime, close to the fp32 model, and a real `ask` that never
+imports torch, transformers, sentence-transformers or scikit-learn."""
+import subprocess
+import sys
+
+import numpy as np
+
+from conftest import ROOT
+
+QUESTIONS = ["When does mass production start?", "Who is the CEO of the Xiaomi car company?",
+             "how much did castlebridge pay for jonah whitlok", "And the adjusted net profit for 2021?",
+             "What key areas will the R&D team focus on?", "Why did digging on Line C come to a standstill for seven months?",
+             "In what year did the Normans conquer England, and who led them across the Channel?"]
+
+
+def test_question_vectors_match_the_fp32_model():
+    from qa.embed import default_encoder, question_encoder
+
+    a = question_encoder().encode(QUESTIONS)
+    b = default_encoder().encode(QUESTIONS)
+    assert a.shape == b.shape == (len(QUESTIONS), 384)
+    assert np.allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-5)
+    assert (a * b).sum(1).min() >= 0.999
+    # one text's vector does not depend on what it is encoded with
+    assert np.array_equal(question_encoder().encode(QUESTIONS[:1])[0], a[0])
+
+
+def test_a_real_ask_imports_no_torch(serve_index):
+    code = ("import sys, atexit; "
+            "atexit.register(lambda: print('HEAVY', [m for m in ('torch', 'transformers', 'sentence_transformers', "
+            "'sklearn') if m in sys.modules])); "
+            f"sys.argv = ['cli.py', 'ask', 'When does mass production start?', '--index-dir', {str(serve_index)!r}]; "
+            "from qa.cli_app import main; main()")
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert "2024" in run.stdout
+    assert "HEAVY []" in run.stdout
