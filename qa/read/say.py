@@ -10,6 +10,7 @@ from ..question import NEGATIONS, WH
 from ..records import Sentence
 from ..spans import candidates, token_range
 
+ONE_FIGURE = {"count", "money", "percent", "measure", "duration", "date"}
 STOP_EDGE = {"the", "a", "an", "its", "their", "his", "her", "this", "that", "these", "those"}
 AUXILIARIES = {"is", "are", "was", "were", "do", "does", "did", "has", "have", "had", "can", "could", "will",
                "would", "should", "shall", "may", "might", "must", "am"}
@@ -118,7 +119,7 @@ def say(question: str, qtype: str, plural: bool, sent: Sentence, start: int, end
         word = yes_or_no(question, sent.text)
         return (f"{word} ({short})" if len(short.split()) <= 8 else word), start, end
     start, end = widen_to_entity(sent, start, end)
-    if plural:
+    if plural and qtype not in ONE_FIGURE:  # "how many stations" wants one number, not a list of them
         start, end = widen_to_list(sent, start, end)
     end = with_conversion(sent, end)
     text = trim(sent.text[start:end])
