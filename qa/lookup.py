@@ -46,7 +46,7 @@ def question_period(q: Question, base: dt.date | None) -> str | None:
     return None
 
 
-def _period_fits(asked: str | None, stored: str | None) -> float:
+def period_fits(asked: str | None, stored: str | None) -> float:
     if asked is None:
         return 0.0
     if stored is None:
@@ -83,7 +83,7 @@ def best_fact(q: Question, facts: list[Fact], hits: list[Hit], base: dt.date | N
             attr = attr & qstems or _stems([verb])  # "Who leads ...?" matches "led by X as CEO"
         if not attr or _stems(words[-1:]) - qstems and not attr <= qstems or len(attr & qstems) < len(attr) / 2:
             continue
-        period = _period_fits(asked, f.period)
+        period = period_fits(asked, f.period)
         if period < 0 or (f.kind == "derived" and period <= 0):
             continue
         r = rank.get((f.doc, f.start))

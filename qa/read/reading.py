@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..config import Settings
-from ..lookup import best_fact, say_fact
+from ..lookup import best_fact, period_fits, question_period, say_fact
 from ..question import Question
 from ..records import Fact, Hit
 from .absent import absent_share
@@ -17,7 +17,8 @@ from .combine import candidate_features, confidence, confidence_features, rerank
 from .say import is_yes_no, say
 from .typed import is_typed, typed_choice
 
-FACT_MARGIN = 1.0  # a fact's sentence must score within this (reranker logit) of the best candidate
+FACT_MARGIN = 1.0  # a fact's sentence must score within this (reranker logit) of the best candidate,
+FACT_MARGIN_NAMED_PERIOD = 2.0  # or within this when the question names the fact's own period ("for 2021")
 
 
 @dataclass
@@ -132,6 +133,7 @@ def _agreed_fact(index, q: Question, ranked: list[Hit], read: list[Hit], best_sc
     if fact is None:
         return None, None
     h = next((h for h in read if h.sentence.doc == fact.doc and h.sentence.start == fact.start), None)
-    if h is None or h.score < best_score - FACT_MARGIN:
+    named = period_fits(question_period(q, index.dateline), fact.period) >= 1.0
+    if h is None or h.score < best_score - (FACT_MARGIN_NAMED_PERIOD if named else FACT_MARGIN):
         return None, None
     return fact, h
