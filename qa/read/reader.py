@@ -5,7 +5,6 @@ candidate, that span's score (start logit + end logit), and the "this passage an
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -13,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..embed import sha256
 from ..errors import ModelError
 from .reader_input import build_inputs, pad
 
@@ -37,13 +37,6 @@ class Reading:
     null: float = 0.0
     alternatives: list[tuple[int, int, float]] = field(default_factory=list)  # the n best spans, best first
 
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def best_spans(start: np.ndarray, end: np.ndarray, first: int, n: int, k: int = N_BEST) -> list[tuple[int, int, float]]:
