@@ -38,7 +38,6 @@ class Read:
 class Readings:
     """The reader's scores for the candidates it read, in fused order."""
 
-    spans: list[tuple[int | None, int | None]]
     span_scores: list[float]
     answers: list[float]
     nulls: list[float]
@@ -56,9 +55,8 @@ def read_candidates(index, questions: list[Question], hits: list[list[Hit]], n: 
             before.append(prev.text if prev else "")
             after.append(nxt.text if nxt else "")
             owner.append(qi)
-    out = [Readings([], [], [], [], []) for _ in questions]
+    out = [Readings([], [], [], []) for _ in questions]
     for qi, r in zip(owner, reader.read(qs, cands, before, after) if qs else []):
-        out[qi].spans.append((r.start, r.end))
         out[qi].span_scores.append(r.span)
         out[qi].answers.append(r.answers)
         out[qi].nulls.append(r.null)

@@ -87,13 +87,14 @@ class Guard:
         headers = dict(scope.get("headers") or [])
         if scope["method"] == "OPTIONS":
             return None  # CORS preflight carries no credentials
-        if self.cfg.api_key and path not in OPEN_PATHS and not path.startswith(OPEN_PREFIXES):
+        guarded = path not in OPEN_PATHS and not path.startswith(OPEN_PREFIXES)
+        if self.cfg.api_key and guarded:
             auth = headers.get(b"authorization", b"").decode("latin-1")
             given = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
             if not secrets.compare_digest(given.encode(), self.cfg.api_key.encode()):
                 return 401, "a valid API key is required: send it as 'Authorization: Bearer KEY'.", "unauthorized", \
                     [(b"www-authenticate", b"Bearer")]
-        if self.limiter and path not in OPEN_PATHS and not path.startswith(OPEN_PREFIXES):
+        if self.limiter and guarded:
             client = (scope.get("client") or ("?", 0))[0]
             wait = self.limiter.take(client)
             if wait > 0:
