@@ -1,37 +1,98 @@
-"""FAISS inner-product index over L2-normalized vectors (so scores are cosines)."""
+"""Unit vectors (L2-normalized, so inner products are cosines), memory-mapped from a .npy file.
+
+Up to APPROXIMATE_FROM rows every question is scored against every row (exact). Above it, FAISS
+IVF with 8-bit scalar-quantized codes (the inverted lists memory-mapped, so opening reads almost
+nothing) proposes candidates, which are rescored exactly from the memory-mapped vectors; the mean and
+spread of the scores, which fusion needs, come from a fixed sample of rows.
+"""
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
 
+APPROXIMATE_FROM = 100_000
+STATS_SAMPLE = 20_000   # rows whose scores stand for all rows' mean and spread in an approximate index
+SEARCH_EXTRA = 4        # the approximate index proposes this many times the rows asked for
 
-def build(vectors: np.ndarray):
+
+def plan(n: int) -> dict:
+    """How `n` vectors are searched: recorded in the manifest at build time."""
+    if n <= APPROXIMATE_FROM:
+        return {"kind": "exact"}
+    nlist = int(2 ** round(math.log2(4 * math.sqrt(n))))
+    return {"kind": "ivf-sq8", "nlist": nlist, "nprobe": max(16, nlist // 64)}
+
+
+def save(vectors: np.ndarray, path: Path, how: dict) -> None:
+    """`path`.npy, and `path`.ivf when the plan is approximate."""
+    vectors = np.ascontiguousarray(vectors, dtype="float32")
+    np.save(path.with_suffix(".npy"), vectors)
+    if how["kind"] == "exact":
+        return
     import faiss
 
-    index = faiss.IndexFlatIP(vectors.shape[1])
-    index.add(np.ascontiguousarray(vectors, dtype="float32"))
-    return index
+    d = vectors.shape[1]
+    ivf = faiss.IndexIVFScalarQuantizer(faiss.IndexFlatIP(d), d, how["nlist"], faiss.ScalarQuantizer.QT_8bit,
+                                        faiss.METRIC_INNER_PRODUCT)
+    rng = np.random.default_rng(0)
+    sample = vectors[np.sort(rng.choice(len(vectors), min(len(vectors), 64 * how["nlist"]), replace=False))]
+    ivf.train(sample)
+    for i in range(0, len(vectors), 100_000):
+        ivf.add(vectors[i:i + 100_000])
+    faiss.write_index(ivf, str(path.with_suffix(".ivf")))
 
 
-def save(index, path: Path) -> None:
-    import faiss
+class Vectors:
+    """One kind of vectors (sentences or windows) of an index, opened without reading them."""
 
-    faiss.write_index(index, str(path))
+    def __init__(self, path: Path, how: dict):
+        self.matrix = np.load(path.with_suffix(".npy"), mmap_mode="r")
+        self.how = how
+        self.ann = None
+        if how["kind"] != "exact":
+            import faiss
+
+            self.ann = faiss.read_index(str(path.with_suffix(".ivf")), faiss.IO_FLAG_MMAP)
+            self.ann.nprobe = how["nprobe"]
+            step = max(1, len(self.matrix) // STATS_SAMPLE)
+            self._sample = np.asarray(self.matrix[::step])
+
+    def __len__(self) -> int:
+        return len(self.matrix)
+
+    def search(self, queries: np.ndarray, n: int) -> list[tuple[np.ndarray, float, float, np.ndarray | None]]:
+        """Per query: the ids of its n best rows, the mean and spread of its scores over all rows, and
+        (exact only) every row's score."""
+        queries = np.ascontiguousarray(queries, dtype="float32")
+        if self.ann is None:
+            out = []
+            for q in queries:
+                scores = np.asarray(self.matrix @ q, dtype="float32")
+                out.append((top_ids(scores, n), float(scores.mean()), float(scores.std()), scores))
+            return out
+        _, ids = self.ann.search(queries, n * SEARCH_EXTRA)
+        sample = self._sample @ queries.T
+        out = []
+        for qi, q in enumerate(queries):
+            found = ids[qi][ids[qi] >= 0]
+            exact = self.cosines(q, found)
+            out.append((found[top_ids(exact, n)], float(sample[:, qi].mean()), float(sample[:, qi].std()), None))
+        return out
+
+    def cosines(self, query: np.ndarray, ids: np.ndarray) -> np.ndarray:
+        """Exact cosines of one query with the given rows (read from the memory-mapped file)."""
+        ids = np.asarray(ids, dtype="int64")
+        order = np.argsort(ids, kind="stable")
+        out = np.empty(len(ids), dtype="float32")
+        out[order] = np.asarray(self.matrix[ids[order]] @ query, dtype="float32")
+        return out
 
 
-def load(path: Path):
-    import faiss
-
-    return faiss.read_index(str(path))
-
-
-def all_scores(index, queries: np.ndarray) -> np.ndarray:
-    """Cosine of every query against every stored vector: shape (queries, ntotal)."""
-    n = index.ntotal
-    scores, ids = index.search(np.ascontiguousarray(queries, dtype="float32"), n)
-    out = np.full((len(queries), n), -1.0, dtype="float32")
-    rows = np.arange(len(queries))[:, None]
-    valid = ids >= 0
-    out[np.broadcast_to(rows, ids.shape)[valid], ids[valid]] = scores[valid]
-    return out
+def top_ids(scores: np.ndarray, n: int) -> np.ndarray:
+    """The indices of the n highest scores, best first (ties by index)."""
+    if n >= len(scores):
+        return np.argsort(-scores, kind="stable")
+    part = np.argpartition(-scores, n)[:n]
+    return part[np.lexsort((part, -scores[part]))]

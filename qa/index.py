@@ -1,18 +1,24 @@
 """The built index: a folder whose CURRENT file names one complete generation, swapped atomically.
 
 index/CURRENT            name of the live generation (replaced by rename, so always whole)
-index/gen-XXXX/          manifest.json, store.sqlite, sentences.faiss, windows.faiss
+index/gen-XXXX/          manifest.json, store.sqlite (documents, sentences, facts, terms),
+                         sentences.npy, windows.npy (+ .ivf above 100,000 rows), heading.npy,
+                         bm25-sentences/, bm25-windows/
 A build writes a new generation beside the live one, syncs it, then renames CURRENT over the old
-pointer: a crash at any point leaves either the old index or the whole new one.
+pointer: a crash at any point leaves either the old index or the whole new one. Opening reads the
+manifest and the documents' list; everything else is memory-mapped or read by id when needed.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import shutil
 import sqlite3
+import threading
 import uuid
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -23,46 +29,97 @@ from . import dense, store
 from .config import FORMAT_VERSION, MODEL_NAME, MODEL_SHA256
 from .errors import BadDocument, IndexCorrupt, IndexMissing, IndexStale
 from .ingest import read_document, split_units
-from .records import Document, Fact, Sentence
+from .lexical import Lexical, correct, text_words
+from .records import Document, Fact, Hit, Sentence
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+SENTENCE_CACHE = 4096
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 
+class Sentences:
+    """The index's units, read from SQLite by id when a candidate needs them (recent ones cached)."""
+
+    def __init__(self, db: sqlite3.Connection, n: int, lock: threading.Lock):
+        self._db, self._n, self._lock = db, n, lock
+        self._cache: OrderedDict[int, Sentence] = OrderedDict()
+
+    def __len__(self) -> int:
+        return self._n
+
+    def many(self, ids: list[int]) -> list[Sentence]:
+        """The units with these ids, in the order given."""
+        missing = [i for i in dict.fromkeys(ids) if i not in self._cache]
+        if missing:
+            with self._lock:
+                rows = store.read_sentences(self._db, missing)
+            for s in rows:
+                self._cache[s.id] = s
+        out = [self._cache[i] for i in ids]
+        for i in ids:
+            self._cache.move_to_end(i)
+        while len(self._cache) > SENTENCE_CACHE:
+            self._cache.popitem(last=False)
+        return out
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return self.many(list(range(len(self)))[i])
+        if not -self._n <= i < self._n:
+            raise IndexError(i)
+        return self.many([i % self._n])[0]
+
+    def __iter__(self):
+        for lo in range(0, self._n, 1000):
+            yield from self.many(list(range(lo, min(lo + 1000, self._n))))
+
+
+class InverseFrequency:
+    """Inverse sentence frequency of a lemma or lower-cased word, log((N + 1) / (df + 0.5)), read from
+    the store; "<unk>" gives the value of a word no sentence has; a word no sentence has is not `in` it."""
+
+    def __init__(self, db: sqlite3.Connection, n: int, lock: threading.Lock):
+        self._db, self._n, self._lock = db, n, lock
+        self._df: dict[str, int | None] = {}
+
+    def _lookup(self, words: list[str]) -> None:
+        todo = [w for w in words if w not in self._df and w != "<unk>"]
+        if todo:
+            with self._lock:
+                found = store.term_frequencies(self._db, todo)
+            self._df.update({w: found.get(w) for w in todo})
+
+    def __contains__(self, word: str) -> bool:
+        self._lookup([word])
+        return word == "<unk>" or self._df[word] is not None
+
+    def get(self, word: str, default: float | None = None) -> float | None:
+        if word == "<unk>":
+            return math.log((self._n + 1) / 0.5)
+        self._lookup([word])
+        df = self._df[word]
+        return default if df is None else math.log((self._n + 1) / (df + 0.5))
+
+
 @dataclass
 class Index:
-    """Everything a question needs, loaded from one generation."""
+    """One generation, opened without loading it: vectors and BM25 memory-mapped, sentences and facts
+    read from SQLite when a question needs them."""
 
     folder: Path
     manifest: dict
     documents: list[Document]
-    sentences: list[Sentence]
-    sentence_vectors: object   # FAISS index over sentences
-    window_vectors: object     # FAISS index over previous+current+next windows
-    facts: list[Fact] = field(default_factory=list)
-    _lexical: tuple | None = None
-    _idf: dict | None = None
+    db: sqlite3.Connection
+    sentence_vectors: dense.Vectors
+    window_vectors: dense.Vectors
+    lexical: tuple             # BM25 over sentences, over windows
+    heading: np.ndarray        # 1.0 where the unit is a headline, dateline or heading
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
-    @property
-    def lexical(self):
-        """BM25 over sentences and over windows, built on first use (milliseconds)."""
-        if self._lexical is None:
-            from .lexical import Lexical
-
-            self._lexical = (Lexical([s.text for s in self.sentences]), Lexical(windows(self.sentences)))
-        return self._lexical
-
-    @property
-    def idf(self) -> dict[str, float]:
-        """Inverse sentence frequency of each lemma: log((N + 1) / (df + 0.5)); "<unk>" for unseen ones."""
-        if self._idf is None:
-            import math
-            from collections import Counter
-
-            df = Counter(w for s in self.sentences for w in {t.lemma for t in s.tokens} | {t.text.lower() for t in s.tokens})
-            n = len(self.sentences)
-            self._idf = {w: math.log((n + 1) / (c + 0.5)) for w, c in df.items()}
-            self._idf["<unk>"] = math.log((n + 1) / 0.5)
-        return self._idf
+    def __post_init__(self):
+        self.sentences = Sentences(self.db, len(self.heading), self.lock)
+        self.idf = InverseFrequency(self.db, len(self.heading), self.lock)
 
     @property
     def dateline(self):
@@ -72,29 +129,51 @@ class Index:
         d = next((d.date for d in self.documents if d.date), None)
         return dt.date.fromisoformat(d) if d else None
 
+    def correct(self, question: str) -> str:
+        """The question with its misspelt words replaced by the documents' closest words."""
+        def known(words):
+            with self.lock:
+                return store.known_words(self.db, words)
+
+        def vocabulary():
+            with self.lock:
+                return store.all_words(self.db)
+
+        return correct(question, known, vocabulary)
+
+    def facts(self, where: str = "", args: tuple = ()) -> list[Fact]:
+        """Stored facts in id order, narrowed by an SQL condition over the facts table."""
+        with self.lock:
+            return store.read_facts(self.db, where, args)
+
+    def facts_about(self, hits: list[Hit], period: str | None) -> list[Fact]:
+        """The facts stated in the hits' sentences, and those of a period that contains `period`."""
+        places = list({(h.sentence.doc, h.sentence.start) for h in hits})
+        conds = ["(doc = ? AND start = ?)"] * len(places)
+        args: list = [x for p in places for x in p]
+        if period:
+            conds.append("instr(period, ?) > 0")
+            args.append(period.replace("FY ", ""))
+        return self.facts(" OR ".join(conds), tuple(args)) if conds else []
+
+    def counts(self) -> dict:
+        """Sentences per document path, and the number of facts."""
+        with self.lock:
+            per_doc = dict(self.db.execute("SELECT d.path, count(*) FROM sentences s JOIN documents d"
+                                           " ON d.id = s.doc_id GROUP BY d.path").fetchall())
+            facts = self.db.execute("SELECT count(*) FROM facts").fetchone()[0]
+        return {"sentences": per_doc, "facts": facts}
+
     def neighbours(self, s: Sentence) -> list[Sentence]:
         """The sentences just before and after `s` in its document."""
-        out = []
-        for j in (s.id - 1, s.id + 1):
-            if 0 <= j < len(self.sentences) and self.sentences[j].doc == s.doc:
-                out.append(self.sentences[j])
-        return out
-
+        return [x for x in self.around(s) if x is not None]
 
     def around(self, s: Sentence) -> tuple[Sentence | None, Sentence | None]:
         """The sentence just before `s` and the one just after, in its document (None at an edge)."""
-        same = lambda j: self.sentences[j] if 0 <= j < len(self.sentences) and self.sentences[j].doc == s.doc else None  # noqa: E731
+        ids = [j for j in (s.id - 1, s.id + 1) if 0 <= j < len(self.sentences)]
+        got = dict(zip(ids, self.sentences.many(ids)))
+        same = lambda j: got[j] if j in got and got[j].doc == s.doc else None  # noqa: E731
         return same(s.id - 1), same(s.id + 1)
-
-    def paragraph(self, s: Sentence) -> list[Sentence]:
-        """The units of the paragraph `s` belongs to, in order."""
-        same = lambda j: 0 <= j < len(self.sentences) and self.sentences[j].doc == s.doc and self.sentences[j].paragraph == s.paragraph  # noqa: E731
-        lo, hi = s.id, s.id
-        while same(lo - 1):
-            lo -= 1
-        while same(hi + 1):
-            hi += 1
-        return self.sentences[lo:hi + 1]
 
 
 def windows(sentences: list[Sentence]) -> list[str]:
@@ -164,25 +243,59 @@ def _read_all(paths: list[str]) -> list[Document]:
 
 
 def _write_generation(folder: Path, docs, all_units, facts, sent_vecs, win_vecs, encoder) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    name = f"gen-{uuid.uuid4().hex[:12]}"
-    tmp = folder / f".tmp-{name}"
-    tmp.mkdir()
+    tmp = new_generation(folder)
     db = store.create(tmp / "store.sqlite")
     store.write_documents(db, docs, all_units)
     store.write_facts(db, facts)
+    flat = [u for units in all_units for u in units]
+    store.write_terms(db, Counter(w for s in flat for w in {t.lemma for t in s.tokens} | {t.text.lower() for t in s.tokens}),
+                      text_words(s.text for s in flat))
     db.commit()
     db.close()
-    dense.save(dense.build(sent_vecs), tmp / "sentences.faiss")
-    dense.save(dense.build(win_vecs), tmp / "windows.faiss")
-    manifest = {"format_version": FORMAT_VERSION, "model": getattr(encoder, "name", MODEL_NAME),
-                "model_sha256": getattr(encoder, "checksum", MODEL_SHA256),
-                "documents": [{"path": d.path, "sha256": d.sha256} for d in docs],
-                "sentences": sum(len(u) for u in all_units), "facts": len(facts)}
+    write_search_files(tmp, [s.text for s in flat], windows(flat), [s.kind != "sentence" for s in flat], sent_vecs, win_vecs)
+    manifest = {"model": getattr(encoder, "name", MODEL_NAME), "model_sha256": getattr(encoder, "checksum", MODEL_SHA256),
+                "documents": [document_entry(d.path, d.sha256) for d in docs], "facts": len(facts)}
+    return commit_generation(folder, tmp, manifest)
+
+
+def document_entry(path: str, sha256: str) -> dict:
+    """A document as the manifest names it: its content hash, and its size and time to skip rehashing."""
+    try:
+        st = os.stat(path)
+        return {"path": path, "sha256": sha256, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+    except OSError:
+        return {"path": path, "sha256": sha256}
+
+
+def new_generation(folder: Path) -> Path:
+    """An empty folder for a generation being written (not live until committed)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f".tmp-gen-{uuid.uuid4().hex[:12]}"
+    tmp.mkdir()
+    return tmp
+
+
+def write_search_files(tmp: Path, texts: list[str], window_texts: list[str], heading: list[bool],
+                       sent_vecs: np.ndarray, win_vecs: np.ndarray) -> None:
+    """The files retrieval opens: vectors (exact or approximate by size), BM25 indexes, heading flags."""
+    how = dense.plan(len(texts))
+    dense.save(sent_vecs, tmp / "sentences", how)
+    dense.save(win_vecs, tmp / "windows", how)
+    Lexical.build(texts).save(tmp / "bm25-sentences")
+    Lexical.build(window_texts).save(tmp / "bm25-windows")
+    np.save(tmp / "heading.npy", np.asarray(heading, dtype="float32"))
+    (tmp / "search.json").write_text(json.dumps({"sentences": len(texts), "dense": how}))
+
+
+def commit_generation(folder: Path, tmp: Path, manifest: dict) -> Path:
+    """Make the written generation `tmp` the live one, atomically, and remove the old ones."""
+    search = json.loads((tmp / "search.json").read_text())
+    manifest = {"format_version": FORMAT_VERSION, **manifest, **search}
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1))
-    for f in tmp.iterdir():
+    for f in tmp.rglob("*"):
         _fsync(f)
     _fsync(tmp)
+    name = tmp.name.removeprefix(".tmp-")
     os.rename(tmp, folder / name)
     _fsync(folder)
     pointer = folder / f".CURRENT-{name}"
@@ -239,9 +352,20 @@ def staleness(manifest: dict) -> str | None:
     if manifest.get("model_sha256") != MODEL_SHA256:
         return "it was built with another model"
     for d in manifest["documents"]:
-        if file_sha256(d["path"]) != d["sha256"]:
+        if not _unchanged(d):
             return f"{d['path']} changed or is gone"
     return None
+
+
+def _unchanged(d: dict) -> bool:
+    """Whether a document still has its indexed content: same size and time, or else same hash."""
+    try:
+        st = os.stat(d["path"])
+    except OSError:
+        return False
+    if st.st_size == d.get("size") and st.st_mtime_ns == d.get("mtime_ns"):
+        return True
+    return file_sha256(d["path"]) == d["sha256"]
 
 
 def load(folder: Path, rebuild: bool = True, progress: Progress | None = None) -> Index:
@@ -259,11 +383,14 @@ def load(folder: Path, rebuild: bool = True, progress: Progress | None = None) -
     gen = live_generation(folder)
     try:
         db = store.open_readonly(gen / "store.sqlite")
-        docs, sentences, facts = store.read_documents(db), store.read_sentences(db), store.read_facts(db)
-        db.close()
-        sv, wv = dense.load(gen / "sentences.faiss"), dense.load(gen / "windows.faiss")
-    except (sqlite3.Error, RuntimeError, ValueError, TypeError, OSError) as e:
+        docs = store.read_documents(db)
+        how = manifest["dense"]
+        sv, wv = dense.Vectors(gen / "sentences", how), dense.Vectors(gen / "windows", how)
+        heading = np.load(gen / "heading.npy", mmap_mode="r")
+        n = manifest["sentences"]
+        lexical = (Lexical.load(gen / "bm25-sentences", n), Lexical.load(gen / "bm25-windows", n))
+    except (sqlite3.Error, RuntimeError, ValueError, TypeError, KeyError, OSError) as e:
         raise IndexCorrupt(f"the index at {folder} is damaged ({str(e)[:80]}); rebuild it with: python cli.py build DOC... --index-dir {folder}") from None
-    if sv.ntotal != len(sentences) or wv.ntotal != len(sentences):
+    if not (len(sv) == len(wv) == len(heading) == n):
         raise IndexCorrupt(f"the index at {folder} is damaged (vector count differs); rebuild it with: python cli.py build")
-    return Index(folder, manifest, docs, sentences, sv, wv, facts)
+    return Index(folder, manifest, docs, db, sv, wv, lexical, heading)

@@ -1,8 +1,11 @@
-"""BM25 over sentences (bm25s, Lucene variant, k1=1.5, b=0.75), with typo-tolerant query words."""
+"""BM25 over sentences (bm25s, Lucene variant, k1=1.5, b=0.75), built at build time and memory-mapped at
+load; typo-tolerant query words."""
 from __future__ import annotations
 
 import re
 from functools import lru_cache
+from pathlib import Path
+from typing import Callable, Iterable
 
 import numpy as np
 
@@ -16,36 +19,71 @@ def _stemmer():
     return Stemmer.Stemmer("english")
 
 
+def _tokenize(texts: list[str], **kw):
+    import bm25s
+
+    return bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), show_progress=False, **kw)
+
+
 class Lexical:
     """A BM25 index of texts; `scores` gives every text's BM25 score for a query."""
 
-    def __init__(self, texts: list[str]):
+    def __init__(self, retriever, n: int):
+        self.retriever = retriever
+        self.n = n
+
+    @classmethod
+    def build(cls, texts: list[str]) -> "Lexical":
         import bm25s
 
-        self._bm25s = bm25s
-        self.vocabulary = {w.lower() for t in texts for w in WORD.findall(t)}
-        self.retriever = bm25s.BM25(k1=1.5, b=0.75)
-        tokens = bm25s.tokenize(texts or [""], stopwords="en", stemmer=_stemmer(), show_progress=False)
-        self.retriever.index(tokens, show_progress=False)
-        self.n = len(texts)
+        retriever = bm25s.BM25(k1=1.5, b=0.75)
+        retriever.index(_tokenize(texts or [""]), show_progress=False)
+        return cls(retriever, len(texts))
+
+    def save(self, folder: Path) -> None:
+        self.retriever.save(str(folder))
+
+    @classmethod
+    def load(cls, folder: Path, n: int) -> "Lexical":
+        """The saved index, its score matrix memory-mapped: opening costs the vocabulary alone."""
+        import bm25s
+
+        return cls(bm25s.BM25.load(str(folder), mmap=True), n)
 
     def scores(self, query: str) -> np.ndarray:
-        toks = self._bm25s.tokenize([query], stopwords="en", stemmer=_stemmer(), show_progress=False,
-                                    return_ids=False)[0]
+        toks = _tokenize([query], return_ids=False)[0]
         if not toks:
             return np.zeros(self.n, dtype="float32")
         return np.asarray(self.retriever.get_scores(toks), dtype="float32")[: self.n]
 
-    def correct(self, question: str) -> str:
-        """The question with words absent from the documents replaced by their closest document word
-        ("prodution" -> "production"): Levenshtein ratio >= 85 over words of five letters or more."""
-        from rapidfuzz import fuzz, process
 
-        def fix(m: re.Match) -> str:
-            w = m.group(0)
-            if len(w) < 5 or w.lower() in self.vocabulary or w[0].isupper() or w[0].isdigit():
-                return w
-            best = process.extractOne(w.lower(), self.vocabulary, scorer=fuzz.ratio, score_cutoff=85)
-            return best[0] if best else w
+def text_words(texts: Iterable[str]) -> set[str]:
+    """Every word of `texts`, lower-cased: the vocabulary typos are corrected against."""
+    return {w.lower() for t in texts for w in WORD.findall(t)}
 
-        return WORD.sub(fix, question)
+
+def correct(question: str, known: Callable[[list[str]], set[str]], vocabulary: Callable[[], list[str]]) -> str:
+    """The question with words absent from the documents replaced by their closest document word
+    ("prodution" -> "production"): Levenshtein ratio >= 85 over words of five letters or more.
+    `known` says which of some words the documents use; `vocabulary` lists them all (read only when a
+    word is unknown)."""
+    candidates = [m.group(0) for m in WORD.finditer(question)]
+    candidates = [w for w in candidates if len(w) >= 5 and not w[0].isupper() and not w[0].isdigit()]
+    if not candidates:
+        return question
+    have = known([w.lower() for w in candidates])
+    missing = {w for w in candidates if w.lower() not in have}
+    if not missing:
+        return question
+    from rapidfuzz import fuzz, process
+
+    words = vocabulary()
+
+    def fix(m: re.Match) -> str:
+        w = m.group(0)
+        if w not in missing:
+            return w
+        best = process.extractOne(w.lower(), words, scorer=fuzz.ratio, score_cutoff=85)
+        return best[0] if best else w
+
+    return WORD.sub(fix, question)

@@ -57,15 +57,18 @@ def ask_batch(index: Index, questions: list[str], sessions: list[Conversation | 
 
 def retrieve(index: Index, questions: list[str], n: int, encoder) -> tuple[list[Question], list[list[Hit]]]:
     """Each question read (answer type, words; typos corrected) and its n best sentences by fused score."""
-    searched = [index.lexical[0].correct(q) for q in questions]
+    searched = [index.correct(q) for q in questions]
     return analyze_batch(searched), retrieve_batch(index, searched, encoder.encode(searched), n)
 
 
 def select_facts(index: Index, kind: str | None = None, subject: str | None = None, attribute: str | None = None) -> list:
     """The stored facts of one kind, whose subject and attribute contain the given words (case ignored)."""
-    return [f for f in index.facts if (kind is None or f.kind == kind)
-            and (subject is None or subject.lower() in (f.subject or "").lower())
-            and (attribute is None or attribute.lower() in (f.attribute or "").lower())]
+    conds, args = [], []
+    for column, value, exact in (("kind", kind, True), ("subject", subject, False), ("attribute", attribute, False)):
+        if value is not None:
+            conds.append(f"{column} = ?" if exact else f"instr(lower(coalesce({column}, '')), ?) > 0")
+            args.append(value if exact else value.lower())
+    return index.facts(" AND ".join(conds), tuple(args))
 
 
 def ask(index: Index, question: str, session: Conversation | None = None, **kw) -> Answer:

@@ -28,7 +28,17 @@ def m002_create_facts(db: sqlite3.Connection) -> None:
     """)
 
 
-MIGRATIONS = [m001_create_tables, m002_create_facts]
+def m003_create_terms(db: sqlite3.Connection) -> None:
+    """What a question needs without reading every sentence: each term's sentence frequency, every
+    word of the texts (for typo correction), and facts found by their sentence or period."""
+    db.executescript("""
+        CREATE TABLE terms (word TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID;
+        CREATE TABLE words (word TEXT PRIMARY KEY) WITHOUT ROWID;
+        CREATE INDEX facts_place ON facts(doc, start);
+    """)
+
+
+MIGRATIONS = [m001_create_tables, m002_create_facts, m003_create_terms]
 
 
 def create(path: Path) -> sqlite3.Connection:
@@ -66,27 +76,71 @@ def write_facts(db: sqlite3.Connection, facts: list[Fact]) -> None:
                      f.qualifier, f.doc, f.start, f.end, json.dumps(f.derived_from), f.formula) for f in facts])
 
 
+def write_terms(db: sqlite3.Connection, df: dict[str, int], words: set[str]) -> None:
+    db.executemany("INSERT INTO terms VALUES (?,?)", sorted(df.items()))
+    db.executemany("INSERT INTO words VALUES (?)", [(w,) for w in sorted(words)])
+
+
 def read_documents(db: sqlite3.Connection) -> list[Document]:
     rows = db.execute("SELECT path, sha256, title, date FROM documents ORDER BY id").fetchall()
     return [Document(path=p, text="", sha256=h, title=t, date=d) for p, h, t, d in rows]
 
 
-def read_sentences(db: sqlite3.Connection) -> list[Sentence]:
-    """Every unit, in the order of the vectors (sentence id order)."""
-    rows = db.execute("SELECT s.id, d.path, s.position, s.paragraph, s.start, s.end, s.kind, s.text, s.tokens,"
-                      " s.entities, s.chunks FROM sentences s JOIN documents d ON d.id = s.doc_id ORDER BY s.id")
-    out = []
-    for sid, path, pos, para, start, end, kind, text, toks, ents, chunks in rows:
-        out.append(Sentence(path, start, end, text, kind, para, pos, sid - 1,
-                            tokens=[Token(*t) for t in json.loads(toks)],
-                            entities=[tuple(e) for e in json.loads(ents)],
-                            chunks=[tuple(c) for c in json.loads(chunks)]))
+SENTENCE_COLUMNS = ("SELECT s.id, d.path, s.position, s.paragraph, s.start, s.end, s.kind, s.text, s.tokens,"
+                    " s.entities, s.chunks FROM sentences s JOIN documents d ON d.id = s.doc_id")
+
+
+def _sentence(row) -> Sentence:
+    sid, path, pos, para, start, end, kind, text, toks, ents, chunks = row
+    return Sentence(path, start, end, text, kind, para, pos, sid - 1,
+                    tokens=[Token(*t) for t in json.loads(toks)],
+                    entities=[tuple(e) for e in json.loads(ents)],
+                    chunks=[tuple(c) for c in json.loads(chunks)])
+
+
+def read_sentences(db: sqlite3.Connection, ids: list[int] | None = None) -> list[Sentence]:
+    """The units with these ids (0-based, the vectors' order), or every unit; in id order."""
+    if ids is None:
+        return [_sentence(r) for r in db.execute(SENTENCE_COLUMNS + " ORDER BY s.id")]
+    rows = []
+    for i in range(0, len(ids), 500):
+        part = [int(j) + 1 for j in ids[i:i + 500]]
+        rows += db.execute(SENTENCE_COLUMNS + f" WHERE s.id IN ({','.join('?' * len(part))}) ORDER BY s.id", part).fetchall()
+    return [_sentence(r) for r in rows]
+
+
+def read_kinds(db: sqlite3.Connection) -> list[str]:
+    return [k for (k,) in db.execute("SELECT kind FROM sentences ORDER BY id")]
+
+
+def term_frequencies(db: sqlite3.Connection, words: list[str]) -> dict[str, int]:
+    """Sentence frequency of each of `words` found in the store."""
+    words = list(dict.fromkeys(words))
+    out = {}
+    for i in range(0, len(words), 500):
+        part = words[i:i + 500]
+        out.update(db.execute(f"SELECT word, df FROM terms WHERE word IN ({','.join('?' * len(part))})", part).fetchall())
     return out
 
 
-def read_facts(db: sqlite3.Connection) -> list[Fact]:
-    rows = db.execute("SELECT id, kind, subject, attribute, value, normalized, unit, period, qualifier, doc, start,"
-                      " end, derived_from, formula FROM facts ORDER BY id").fetchall()
+def known_words(db: sqlite3.Connection, words: list[str]) -> set[str]:
+    words = list(dict.fromkeys(words))
+    if not words:
+        return set()
+    return {w for (w,) in db.execute(f"SELECT word FROM words WHERE word IN ({','.join('?' * len(words))})", words)}
+
+
+def all_words(db: sqlite3.Connection) -> list[str]:
+    return [w for (w,) in db.execute("SELECT word FROM words")]
+
+
+FACT_COLUMNS = ("SELECT id, kind, subject, attribute, value, normalized, unit, period, qualifier, doc, start,"
+                " end, derived_from, formula FROM facts")
+
+
+def read_facts(db: sqlite3.Connection, where: str = "", args: tuple = ()) -> list[Fact]:
+    """Facts in id order; `where` narrows them (an SQL condition over the facts table)."""
+    rows = db.execute(FACT_COLUMNS + (f" WHERE {where}" if where else "") + " ORDER BY id", args).fetchall()
     return [Fact(kind=k, subject=s, attribute=a, value=v, normalized=json.loads(n), unit=u, period=p, qualifier=q,
                  doc=d, start=st, end=en, derived_from=json.loads(df), formula=fo, id=i)
             for i, k, s, a, v, n, u, p, q, d, st, en, df, fo in rows]

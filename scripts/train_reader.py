@@ -72,7 +72,7 @@ def pairs_for_article(title, text, qas, rng):
     from qa.lexical import Lexical
 
     units = article_units(title, text)
-    lex = Lexical([u.text for u in units])
+    lex = Lexical.build([u.text for u in units])
     ctx = lambda i: (units[i - 1].text if i > 0 else "", units[i].text, units[i + 1].text if i + 1 < len(units) else "")  # noqa: E731
     out = []
     for q, impossible, ans, plausible in qas:

@@ -25,7 +25,7 @@ def amounts(f):
     ("108 billion yuan ($19.6 billion)", [(108000.0, "CNY"), (19600.0, "USD")]),
 ])
 def test_every_money_figure(loaded, value, expected):
-    (f,) = find(loaded.facts, kind="quantity", value=value)
+    (f,) = find(loaded.facts(), kind="quantity", value=value)
     assert amounts(f) == expected
 
 
@@ -34,14 +34,14 @@ def test_every_money_figure(loaded, value, expected):
     ("nearly 10", 10, "companies", "nearly"), ("over 200", 200, "veterans", "more than"),
 ])
 def test_every_count_with_its_qualifier(loaded, value, number, unit, qualifier):
-    (f,) = find(loaded.facts, kind="quantity", value=value)
+    (f,) = find(loaded.facts(), kind="quantity", value=value)
     assert (f.normalized["value"], f.normalized["unit"], f.normalized["qualifier"]) == (number, unit, qualifier)
 
 
 def test_twice_and_percentages(loaded):
-    (f,) = find(loaded.facts, kind="quantity", value="twice")
+    (f,) = find(loaded.facts(), kind="quantity", value="twice")
     assert f.normalized["value"] == 2
-    assert sorted(f.normalized["value"] for f in find(loaded.facts, kind="quantity", subject="percent")) == [21.4, 33.5, 39.6, 69.5]
+    assert sorted(f.normalized["value"] for f in find(loaded.facts(), kind="quantity", subject="percent")) == [21.4, 33.5, 39.6, 69.5]
 
 
 @pytest.mark.parametrize("text,period", [
@@ -50,28 +50,28 @@ def test_twice_and_percentages(loaded):
     ("Early last year", "early 2021"),
 ])
 def test_every_date_normalized_against_the_dateline(loaded, text, period):
-    assert {f.normalized for f in find(loaded.facts, kind="date", value=text)} == {period}
+    assert {f.normalized for f in find(loaded.facts(), kind="date", value=text)} == {period}
 
 
 def test_people_and_organizations(loaded):
-    people = {f.subject for f in find(loaded.facts, kind="entity", attribute="person")}
+    people = {f.subject for f in find(loaded.facts(), kind="entity", attribute="person")}
     assert people == {"Lei Jun", "Wang Xiang", "Lu Weibing", "Liu De", "Hong Feng", "Li Xiaoshuang"}
-    orgs = {f.subject for f in find(loaded.facts, kind="entity", attribute="organization")}
+    orgs = {f.subject for f in find(loaded.facts(), kind="entity", attribute="organization")}
     assert "Xiaomi" in orgs and "Xiaomi" not in people
 
 
 def test_relations_and_derived(loaded):
-    (rev,) = find(loaded.facts, kind="relation", attribute="total revenue", period="Q4 2021", unit="CNY")
+    (rev,) = find(loaded.facts(), kind="relation", attribute="total revenue", period="Q4 2021", unit="CNY")
     assert rev.normalized["change"] == {"percent": 21.4, "basis": "year on year"}
-    assert find(loaded.facts, kind="relation", attribute="CEO", value="Lei Jun")
-    assert find(loaded.facts, kind="relation", attribute="mass production", period="H1 2024")
-    (team,) = find(loaded.facts, kind="relation", attribute="R&D team size")
+    assert find(loaded.facts(), kind="relation", attribute="CEO", value="Lei Jun")
+    assert find(loaded.facts(), kind="relation", attribute="mass production", period="H1 2024")
+    (team,) = find(loaded.facts(), kind="relation", attribute="R&D team size")
     assert team.normalized["qualifier"] == "more than" and team.normalized["value"] == 1000
-    (prior,) = find(loaded.facts, kind="derived", attribute="total revenue", period="Q4 2020")
+    (prior,) = find(loaded.facts(), kind="derived", attribute="total revenue", period="Q4 2020")
     assert round(prior.normalized["amounts"][0]["value"] / 1e9, 1) == 70.5 and "21.4%" in prior.formula
-    (rest,) = find(loaded.facts, kind="derived", attribute="total revenue", period="2021 excluding Q4")
+    (rest,) = find(loaded.facts(), kind="derived", attribute="total revenue", period="2021 excluding Q4")
     assert round(rest.normalized["amounts"][0]["value"] / 1e9, 1) == 242.7 and rest.formula == "328.3 billion - 85.6 billion = 242.7 billion"
-    (grew,) = find(loaded.facts, kind="derived", attribute="total revenue change", period="FY 2021")
+    (grew,) = find(loaded.facts(), kind="derived", attribute="total revenue change", period="FY 2021")
     assert grew.value == "up about 82.4 billion yuan"
 
 
@@ -96,7 +96,7 @@ def test_facts_of_another_article(tmp_path):
                    "quarter reached $1.2 billion, an increase of 20% year-on-year. The company is led by Jane Doe as "
                    "chief executive. Its workforce exceeds 3,500 people.\n", encoding="utf-8")
     build([str(doc)], tmp_path / "index")
-    facts = load(tmp_path / "index").facts
+    facts = load(tmp_path / "index").facts()
     (sales,) = find(facts, kind="relation", attribute="net sales", unit="USD")
     assert sales.period == "Q2 2023" and amounts(sales) == [(1200.0, "USD")]
     assert find(facts, kind="relation", value="Jane Doe")

@@ -18,7 +18,7 @@ from conftest import ROOT, SEED
 def test_persisted_index_reloads_the_same(seed_index, loaded):
     again = load(seed_index)
     assert [s.text for s in again.sentences] == [s.text for s in loaded.sentences]
-    assert again.sentence_vectors.ntotal == len(loaded.sentences)
+    assert again.sentence_vectors.__len__() == len(loaded.sentences)
     assert loaded.manifest["model"] == "all-MiniLM-L6-v2"
     assert len(loaded.manifest["model_sha256"]) == 64
 
@@ -77,4 +77,4 @@ def test_killed_rebuild_leaves_the_old_index(tmp_path, seed_index):
         index = load(folder, rebuild=False)
         texts = {s.text for s in index.sentences}
         assert any("Xiaomi" in t for t in texts) or any("river" in t for t in texts)
-        assert index.sentence_vectors.ntotal == len(index.sentences)
+        assert index.sentence_vectors.__len__() == len(index.sentences)

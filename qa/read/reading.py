@@ -104,7 +104,7 @@ def read_one(index, q: Question, hits: list[Hit], r: Readings, cfg: Settings, w:
         i = read.index(first)
         conf_f = confidence(confidence_features(rows, scores, i, q.qtype, yes_no), w["confidence"])
         if conf_f >= cutoff:
-            facts = [fact] + ([index.facts[k] for k in fact.derived_from] if fact.derived_from else [])
+            facts = [fact] + _facts_by_number(index, fact.derived_from or [])
             return Read(say_fact(fact, q.qtype), False, conf_f, [first] + [h for h in ranked if h is not first],
                         (fact.start, fact.end), facts, {**g, "fact": fact.id})
     s, e, _, _ = choices[best]
@@ -124,14 +124,21 @@ def candidate_rows(q: Question, read: list[Hit], r: Readings) -> tuple[list[dict
     return rows, choices
 
 
+def _facts_by_number(index, numbers: list[int]) -> list[Fact]:
+    """Facts by their 0-based number in the store (what `derived_from` holds), in the order given."""
+    found = {f.id - 1: f for f in index.facts(f"id IN ({','.join('?' * len(numbers))})", tuple(k + 1 for k in numbers))} if numbers else {}
+    return [found[k] for k in numbers if k in found]
+
+
 def _agreed_fact(index, q: Question, ranked: list[Hit], read: list[Hit], best_score: float) -> tuple[Fact | None, Hit | None]:
     """A stored fact that answers the question and its sentence's hit, only where the reader ranks
     that sentence near the best."""
-    fact = best_fact(q, index.facts, ranked, index.dateline)
+    asked = question_period(q, index.dateline)
+    fact = best_fact(q, index.facts_about(ranked, asked), ranked, index.dateline)
     if fact is None:
         return None, None
     h = next((h for h in read if h.sentence.doc == fact.doc and h.sentence.start == fact.start), None)
-    named = period_fits(question_period(q, index.dateline), fact.period) >= 1.0
+    named = period_fits(asked, fact.period) >= 1.0
     if h is None or h.score < best_score - (FACT_MARGIN_NAMED_PERIOD if named else FACT_MARGIN):
         return None, None
     return fact, h

@@ -143,12 +143,10 @@ class Service:
         return [f.as_dict() for f in select_facts(self.index, kind, subject, attribute)]
 
     def documents(self) -> list[dict]:
-        counts: dict[str, int] = {}
-        for s in self.index.sentences:
-            counts[s.doc] = counts.get(s.doc, 0) + 1
+        counts = self.index.counts()["sentences"]
         return [{"doc": d.path, "title": d.title, "date": d.date, "sha256": d.sha256, "chars": len(d.text),
                  "sentences": counts.get(d.path, 0)} for d in self.index.documents]
 
     def about(self) -> dict:
         return {"index": str(self.index.folder), "documents": len(self.index.documents),
-                "sentences": len(self.index.sentences), "facts": len(self.index.facts)}
+                "sentences": len(self.index.sentences), "facts": self.index.counts()["facts"]}

@@ -1,0 +1,271 @@
+"""The index at 10k, 100k and 1M sentences: build, open time, question latency, recall of the approximate
+index, memory. Writes a Markdown report.
+
+10k: the 61 SQuAD training articles and the news articles, built with `cli.py build`'s own code (its
+throughput is measured beside the bare encoder on the same texts). 100k and 1M: that index's rows
+repeated, each copy a new document whose numbers and the vowels of its names are changed (same length,
+so offsets stay exact), its vectors the originals plus noise (cosine ~0.9 to them), written through the
+same generation writer (vectors, BM25, SQLite, manifest) as a build.
+
+Usage: .venv/bin/python bench/bench_scale.py [--work DIR] [--tiers 10000,100000,1000000] [--report F]
+Takes about an hour on 2 cores the first time (tiers are kept in --work and reused)."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+SHARED = ROOT.parent / "shared" / "data"
+SQUAD = [SHARED / "squad" / "squad-v2.0-train-part.json", SHARED / "squad" / "squad-v2.0-train-extra.json"]
+NEWS = sorted((SHARED / "news").glob("*.txt")) + sorted((ROOT / "seeds").glob("*.txt"))
+
+
+def squad_articles() -> list[tuple[str, str, list[str]]]:
+    """(title, text, questions) of each training article: paragraphs separated by blank lines."""
+    out = []
+    for path in SQUAD:
+        for a in json.loads(path.read_text())["data"]:
+            text = a["title"].replace("_", " ") + "\n\n" + "\n\n".join(p["context"] for p in a["paragraphs"])
+            qs = [q["question"] for p in a["paragraphs"] for q in p["qas"] if not q.get("is_impossible")]
+            out.append((a["title"], text, qs))
+    return out
+
+
+def peak_child(cmd: list[str], stdin: bytes | None = None) -> tuple[float, float, bytes]:
+    """Wall seconds, peak resident MiB and stdout of one child process (measured by a wrapper)."""
+    wrap = ("import resource,subprocess,sys,time,json;t=time.perf_counter();"
+            "p=subprocess.run(sys.argv[1:],input=sys.stdin.buffer.read(),capture_output=True);"
+            "w=time.perf_counter()-t;sys.stderr.buffer.write(p.stdout);"
+            "print(json.dumps([w,resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss/1024,p.returncode]))")
+    p = subprocess.run([sys.executable, "-c", wrap, *cmd], input=stdin or b"", capture_output=True, cwd=ROOT,
+                       env=dict(os.environ, HF_HUB_OFFLINE="1"))
+    wall, mib, rc = json.loads(p.stdout)
+    if rc != 0:
+        raise SystemExit(f"{cmd[:3]} failed with {rc}")
+    return wall, mib, p.stderr
+
+
+def build_base(work: Path) -> tuple[Path, dict]:
+    """The 10k tier, by the build's own code, and its throughput beside the bare encoder."""
+    from qa.embed import default_encoder
+    from qa.index import build, live_generation, windows
+    from qa import store
+
+    folder = work / "tier-base"
+    stats_file = work / "base-build.json"
+    if (folder / "CURRENT").exists() and stats_file.exists():
+        return folder, json.loads(stats_file.read_text())
+    docs = work / "docs" / "base"
+    docs.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for title, text, _ in squad_articles():
+        p = docs / f"{title}.txt"
+        p.write_text(text, encoding="utf-8")
+        paths.append(str(p))
+    for n in NEWS:
+        p = docs / n.name
+        p.write_text(n.read_text(encoding="utf-8"), encoding="utf-8")
+        paths.append(str(p))
+    enc = default_encoder()
+    t = time.perf_counter()
+    build(paths, folder, encoder=enc)
+    build_s = time.perf_counter() - t
+    db = store.open_readonly(live_generation(folder) / "store.sqlite")
+    units = store.read_sentences(db)
+    texts = [u.text for u in units] + windows(units)
+    t = time.perf_counter()
+    enc.encode(texts)
+    bare_s = time.perf_counter() - t
+    stats = {"documents": len(paths), "sentences": len(units), "build_s": build_s, "bare_encoder_s": bare_s,
+             "texts_encoded": len(texts)}
+    stats_file.write_text(json.dumps(stats))
+    return folder, stats
+
+
+def variant(text: str, c: int) -> str:
+    """Copy c of a text: digits rotated by c, vowels of capitalized words rotated by c // 10 (same length)."""
+    digits = str.maketrans("0123456789", "".join(str((d + c) % 10) for d in range(10)))
+    text = text.translate(digits)
+    shift = (c // 10) % 5
+    if not shift:
+        return text
+    vowels = "aeiou"
+    table = str.maketrans(vowels, vowels[shift:] + vowels[:shift])
+    return " ".join(w.translate(table) if w[:1].isupper() else w for w in text.split(" "))
+
+
+def build_tier(work: Path, base: Path, target: int) -> Path:
+    """An index of about `target` sentences made of varied copies of the base index."""
+    from qa.index import commit_generation, document_entry, live_generation, new_generation, windows, write_search_files
+    from qa import store
+
+    folder = work / f"tier-{target}"
+    if (folder / "CURRENT").exists():
+        return folder
+    gen = live_generation(base)
+    src = sqlite3.connect(str(gen / "store.sqlite"))
+    doc_rows = src.execute("SELECT id, path, sha256, title, date FROM documents ORDER BY id").fetchall()
+    sent_rows = src.execute("SELECT doc_id, position, paragraph, start, end, kind, text, tokens, entities, chunks"
+                            " FROM sentences ORDER BY id").fetchall()
+    fact_rows = src.execute("SELECT kind, subject, attribute, value, normalized, unit, period, qualifier, doc, start,"
+                            " end, derived_from, formula FROM facts ORDER BY id").fetchall()
+    terms = src.execute("SELECT word, df FROM terms").fetchall()
+    words = [w for (w,) in src.execute("SELECT word FROM words")]
+    units = store.read_sentences(src)
+    base_windows = windows(units)
+    sv0, wv0 = np.load(gen / "sentences.npy"), np.load(gen / "windows.npy")
+    heading0 = np.load(gen / "heading.npy")
+    copies = max(1, round(target / len(sent_rows)))
+    tmp = new_generation(folder)
+    db = store.create(tmp / "store.sqlite")
+    rng = np.random.default_rng(7)
+    texts, win_texts, sv, wv, docs = [], [], [], [], []
+    nd, nf = len(doc_rows), len(fact_rows)
+    for c in range(copies):
+        print(f"  copy {c + 1}/{copies}", end="\r", flush=True)
+        paths = {}
+        for did, path, sha, title, date in doc_rows:
+            p = work / "docs" / f"tier-{target}" / f"c{c:03d}" / Path(path).name
+            p.parent.mkdir(parents=True, exist_ok=True)
+            if not p.exists():
+                p.write_text(variant(Path(path).read_text(encoding="utf-8"), c), encoding="utf-8")
+            paths[path] = str(p)
+            db.execute("INSERT INTO documents VALUES (?,?,?,?,?)", (c * nd + did, str(p), f"{c}-{sha}", title, date))
+            docs.append(document_entry(str(p), f"{c}-{sha}"))
+        db.executemany("INSERT INTO sentences (doc_id, position, paragraph, start, end, kind, text, tokens, entities,"
+                       " chunks) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                       [(c * nd + r[0], *r[1:6], variant(r[6], c), *r[7:]) for r in sent_rows])
+        db.executemany("INSERT INTO facts (kind, subject, attribute, value, normalized, unit, period, qualifier, doc,"
+                       " start, end, derived_from, formula) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                       [(*r[:8], paths.get(r[8], r[8]), r[9], r[10],
+                         json.dumps([c * nf + k for k in json.loads(r[11])]) if r[11] != "null" else r[11], r[12])
+                        for r in fact_rows])
+        texts += [variant(r[6], c) for r in sent_rows]
+        win_texts += [variant(w, c) for w in base_windows]
+        for v0, out in ((sv0, sv), (wv0, wv)):
+            v = v0 if c == 0 else v0 + rng.normal(0, 0.5 / np.sqrt(v0.shape[1]), v0.shape).astype("float32")
+            out.append(v / np.linalg.norm(v, axis=1, keepdims=True))
+    print()
+    db.executemany("INSERT INTO terms VALUES (?,?)", [(w, df * copies) for w, df in terms])
+    db.executemany("INSERT OR IGNORE INTO words VALUES (?)", [(variant(w, c),) for c in range(min(copies, 50)) for w in words])
+    db.commit()
+    db.close()
+    t = time.perf_counter()
+    write_search_files(tmp, texts, win_texts, np.tile(heading0, copies).astype(bool).tolist(),
+                       np.concatenate(sv), np.concatenate(wv))
+    print(f"  search files for {len(texts):,} sentences in {time.perf_counter() - t:.0f} s")
+    manifest = json.loads((gen / "manifest.json").read_text())
+    commit_generation(folder, tmp, {"model": manifest["model"], "model_sha256": manifest["model_sha256"],
+                                    "documents": docs, "facts": nf * copies})
+    return folder
+
+
+OPEN = """
+import sys, time
+from pathlib import Path
+from qa.index import load
+t = time.perf_counter()
+index = load(Path(sys.argv[1]), rebuild=False)
+print(time.perf_counter() - t)
+"""
+
+
+def measure(folder: Path, questions: list[str], runs: int) -> dict:
+    """Open time (fresh processes), warm question latency, recall@10 of the approximate index, memory."""
+    from qa.config import settings
+    from qa.dense import top_ids
+    from qa.embed import question_encoder
+    from qa.index import load
+    from qa.pipeline import ask_batch, retrieve
+    from qa.read.reader import default_reader
+
+    opens = sorted(float(subprocess.run([sys.executable, "-c", OPEN, str(folder)], capture_output=True, cwd=ROOT,
+                                        check=True).stdout) for _ in range(runs))
+    index = load(folder, rebuild=False)
+    enc, reader, cfg = question_encoder(), default_reader(), settings()
+    for q in questions[:3]:
+        ask_batch(index, [q], encoder=enc, reader=reader)
+    retrieval, total = [], []
+    for q in questions:
+        t = time.perf_counter()
+        retrieve(index, [q], cfg.candidates, enc)
+        retrieval.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        ask_batch(index, [q], encoder=enc, reader=reader)
+        total.append(time.perf_counter() - t)
+    vecs = enc.encode(questions)
+    recall = []
+    if index.sentence_vectors.ann is not None:
+        for found, v in zip(index.sentence_vectors.search(vecs, 10), vecs):
+            exact = top_ids(np.asarray(index.sentence_vectors.matrix @ v), 10)
+            recall.append(len(set(found[0][:10].tolist()) & set(exact.tolist())) / 10)
+    wall, mib, _ = peak_child([sys.executable, "cli.py", "ask", questions[0], "--index-dir", str(folder)])
+    batch_in = "".join(json.dumps({"question": q}) + "\n" for q in questions[:20]).encode()
+    bwall, bmib, _ = peak_child([sys.executable, "cli.py", "batch", "--index-dir", str(folder)], batch_in)
+    pct = lambda xs, p: sorted(xs)[min(len(xs) - 1, int(p * len(xs)))] * 1000  # noqa: E731
+    return {"sentences": len(index.sentences), "dense": index.manifest["dense"],
+            "open_s": statistics.median(opens), "retrieve_p50_ms": pct(retrieval, 0.5),
+            "retrieve_p95_ms": pct(retrieval, 0.95), "ask_p50_ms": pct(total, 0.5), "ask_p95_ms": pct(total, 0.95),
+            "recall_at_10": statistics.mean(recall) if recall else 1.0, "ask_cold_s": wall, "ask_peak_mib": mib,
+            "batch20_s": bwall, "batch_peak_mib": bmib,
+            "disk_mib": sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 2**20}
+
+
+def report(base: dict, rows: list[dict]) -> str:
+    bs = base["sentences"] / base["build_s"]
+    enc = base["texts_encoded"] / base["bare_encoder_s"]
+    lines = ["# Index scale benchmark", "",
+             f"Machine: {os.cpu_count()} cores. Same run for every figure. Base build ({base['documents']} documents, "
+             f"{base['sentences']:,} sentences): {base['build_s']:.0f} s, {bs:.1f} sentences/s; the bare encoder on "
+             f"the same texts (each sentence and its window, {base['texts_encoded']:,} texts): "
+             f"{base['bare_encoder_s']:.0f} s, {base['sentences'] / base['bare_encoder_s']:.1f} sentences/s "
+             f"({enc:.1f} texts/s); build / bare = {base['bare_encoder_s'] / base['build_s']:.2f}.", "",
+             "| sentences | dense search | open (median) | retrieve p50 / p95 | ask p50 / p95 (with reader) | "
+             "recall@10 vs exact | cold `ask` wall, peak | `batch` of 20, peak | on disk |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        d = r["dense"]["kind"] + (f" (nlist {r['dense']['nlist']}, nprobe {r['dense']['nprobe']})" if "nlist" in r["dense"] else "")
+        lines.append(f"| {r['sentences']:,} | {d} | {r['open_s'] * 1000:.0f} ms | {r['retrieve_p50_ms']:.0f} / "
+                     f"{r['retrieve_p95_ms']:.0f} ms | {r['ask_p50_ms']:.0f} / {r['ask_p95_ms']:.0f} ms | "
+                     f"{r['recall_at_10']:.3f} | {r['ask_cold_s']:.1f} s, {r['ask_peak_mib']:.0f} MiB | "
+                     f"{r['batch20_s']:.1f} s, {r['batch_peak_mib']:.0f} MiB | {r['disk_mib']:.0f} MiB |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--work", type=Path, default=Path("/tmp/qa-bench-scale"))
+    ap.add_argument("--tiers", default="10000,100000,1000000")
+    ap.add_argument("--questions", type=int, default=60)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--report", type=Path, default=ROOT / "bench" / "REPORT-scale.md")
+    a = ap.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    a.work.mkdir(parents=True, exist_ok=True)
+    base, base_stats = build_base(a.work)
+    print(f"base: {base_stats}")
+    rng = random.Random(5)
+    questions = rng.sample([q for _, _, qs in squad_articles() for q in qs], a.questions)
+    rows = []
+    for target in [int(t) for t in a.tiers.split(",")]:
+        folder = base if target <= base_stats["sentences"] * 1.5 else build_tier(a.work, base, target)
+        rows.append(measure(folder, questions, a.runs))
+        print(json.dumps(rows[-1]))
+        a.report.write_text(report(base_stats, rows))
+    print(a.report.read_text())
+
+
+if __name__ == "__main__":
+    main()
