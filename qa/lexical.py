@@ -19,10 +19,27 @@ def _stemmer():
     return Stemmer.Stemmer("english")
 
 
-def _tokenize(texts: list[str], **kw):
-    import bm25s
+@lru_cache(maxsize=1)
+def _bm25s():
+    """bm25s, imported without scipy unless something already imported it: bm25s imports scipy.sparse
+    only to build its matrix faster (its numpy path gives the same matrix), and scipy costs a third of
+    a second at every start. scipy is hidden only while bm25s looks for it."""
+    import sys
 
-    return bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), show_progress=False, **kw)
+    if "bm25s" in sys.modules or "scipy" in sys.modules:
+        import bm25s
+
+        return bm25s
+    sys.modules["scipy"] = None  # type: ignore[assignment]  # makes `import scipy.sparse` raise ImportError
+    try:
+        import bm25s
+    finally:
+        del sys.modules["scipy"]
+    return bm25s
+
+
+def _tokenize(texts: list[str], **kw):
+    return _bm25s().tokenize(texts, stopwords="en", stemmer=_stemmer(), show_progress=False, **kw)
 
 
 class Lexical:
@@ -34,9 +51,7 @@ class Lexical:
 
     @classmethod
     def build(cls, texts: list[str]) -> "Lexical":
-        import bm25s
-
-        retriever = bm25s.BM25(k1=1.5, b=0.75)
+        retriever = _bm25s().BM25(k1=1.5, b=0.75)
         retriever.index(_tokenize(texts or [""]), show_progress=False)
         return cls(retriever, len(texts))
 
@@ -46,9 +61,7 @@ class Lexical:
     @classmethod
     def load(cls, folder: Path, n: int) -> "Lexical":
         """The saved index, its score matrix memory-mapped: opening costs the vocabulary alone."""
-        import bm25s
-
-        return cls(bm25s.BM25.load(str(folder), mmap=True), n)
+        return cls(_bm25s().BM25.load(str(folder), mmap=True), n)
 
     def scores(self, query: str) -> np.ndarray:
         toks = _tokenize([query], return_ids=False)[0]

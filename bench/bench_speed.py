@@ -1,5 +1,7 @@
-"""The index at 10k, 100k and 1M sentences: build, open time, question latency, recall of the approximate
-index, memory. Writes a Markdown report.
+"""Speed, one command: on the seed article, cold `ask` beside the bare floor, warm latency (in-process and
+in batch) beside the bare model time of the same questions, peak memory of `ask`, `batch` and `serve`;
+then the index at 10k, 100k and 1M sentences: build throughput beside the bare encoder, open time,
+question latency, recall of the approximate index, memory. Writes a Markdown report.
 
 10k: the 61 SQuAD training articles and the news articles, built with `cli.py build`'s own code (its
 throughput is measured beside the bare encoder on the same texts). 100k and 1M: that index's rows
@@ -7,7 +9,7 @@ repeated, each copy a new document whose numbers and the vowels of its names are
 so offsets stay exact), its vectors the originals plus noise (cosine ~0.9 to them), written through the
 same generation writer (vectors, BM25, SQLite, manifest) as a build.
 
-Usage: .venv/bin/python bench/bench_scale.py [--work DIR] [--tiers 10000,100000,1000000] [--report F]
+Usage: .venv/bin/python bench/bench_speed.py [--work DIR] [--tiers 10000,100000,1000000] [--report F]
 Takes about an hour on 2 cores the first time (tiers are kept in --work and reused)."""
 from __future__ import annotations
 
@@ -223,10 +225,100 @@ def measure(folder: Path, questions: list[str], runs: int) -> dict:
             "disk_mib": sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 2**20}
 
 
-def report(base: dict, rows: list[dict]) -> str:
+def seed_figures(work: Path, runs: int) -> dict:
+    """Cold and warm figures on the seed article, each beside its bare baseline, and peak memory."""
+    import shutil
+    import socket
+
+    from bench_startup import FLOOR, timed
+    from qa.config import settings
+    from qa.embed import question_encoder
+    from qa.index import build, load
+    from qa.pipeline import ask, ask_batch
+    from qa.read.reader import default_reader
+
+    folder = work / "seed-index"
+    seed = ROOT / "seeds" / "000_04952f5ecc9a8f4e.txt"
+    doc = work / seed.name
+    shutil.copy(seed, doc)
+    if not (folder / "CURRENT").exists():
+        build([str(doc)], folder)
+    gold = SHARED / "gold" / "seed-questions.jsonl"
+    questions = [json.loads(line)["question"] for line in gold.read_text().splitlines() if line.strip()]
+    ask_cmd = [sys.executable, "cli.py", "ask", questions[0], "--index-dir", str(folder)]
+    colds = [peak_child(ask_cmd)[:2] for _ in range(runs)]
+    floors = [timed([sys.executable, "-c", FLOOR]) for _ in range(runs)]
+    index, enc, reader = load(folder), question_encoder(), default_reader()
+    n_read = settings().read_candidates
+    ask(index, questions[0], encoder=enc, reader=reader)
+    warm, bare = [], []
+    for _ in range(3):
+        for q in questions:
+            t = time.perf_counter()
+            a = ask(index, q, encoder=enc, reader=reader)
+            warm.append(time.perf_counter() - t)
+            read = sorted((h.sentence for h in a.hits[:n_read]), key=lambda s: s.id)  # the sentences it read
+            around = [index.around(s) for s in read]
+            t = time.perf_counter()
+            enc.encode([q])
+            reader.read([q] * len(read), [s.text for s in read], [b.text if b else "" for b, _ in around],
+                        [x.text if x else "" for _, x in around])
+            bare.append(time.perf_counter() - t)
+    t = time.perf_counter()
+    ask_batch(index, questions, encoder=enc, reader=reader)
+    batch_per_q = (time.perf_counter() - t) / len(questions)
+    batch_in = "".join(json.dumps({"question": q}) + "\n" for q in questions).encode()
+    bwall, bmib, _ = peak_child([sys.executable, "cli.py", "batch", "--index-dir", str(folder)], batch_in)
+    with socket.socket() as so:
+        so.bind(("127.0.0.1", 0))
+        port = so.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "cli.py", "serve", "--port", str(port), "--index-dir", str(folder)],
+                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        import httpx
+
+        for _ in range(600):
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        for q in questions:
+            httpx.post(f"http://127.0.0.1:{port}/v1/ask", json={"question": q}, timeout=60)
+        status = Path(f"/proc/{server.pid}/status").read_text()
+        serve_mib = int(next(l for l in status.splitlines() if l.startswith("VmHWM")).split()[1]) / 1024
+    finally:
+        server.terminate()
+        server.wait()
+    med = statistics.median
+    return {"questions": len(questions), "runs": runs, "cold_s": med(w for w, _ in colds),
+            "ask_peak_mib": max(m for _, m in colds), "floor_s": med(w for w, _ in floors),
+            "warm_p50_ms": med(warm) * 1000, "warm_p95_ms": sorted(warm)[int(0.95 * (len(warm) - 1))] * 1000,
+            "bare_p50_ms": med(bare) * 1000, "ratio": med(w / b for w, b in zip(warm, bare)),
+            "batch_per_q_ms": batch_per_q * 1000, "batch_per_q_ratio": batch_per_q / med(bare),
+            "batch_wall_s": bwall, "batch_peak_mib": bmib, "serve_peak_mib": serve_mib, "read": n_read}
+
+
+def seed_report(f: dict) -> list[str]:
+    return ["## Seed article", "",
+            f"- cold `ask` (new process, median of {f['runs']}): {f['cold_s']:.2f} s, peak {f['ask_peak_mib']:.0f} MiB; "
+            f"the floor (a process that imports onnxruntime and tokenizers, loads the encoder and the reader and "
+            f"reads one question): {f['floor_s']:.2f} s; ratio {f['cold_s'] / f['floor_s']:.2f}",
+            f"- warm `ask` in-process ({f['questions']} gold questions x 3): p50 {f['warm_p50_ms']:.0f} ms, p95 "
+            f"{f['warm_p95_ms']:.0f} ms; the bare model time of the same questions (encoder + the reader's "
+            f"{f['read']} forward passes over the sentences it read): p50 {f['bare_p50_ms']:.0f} ms; median "
+            f"per-question ratio {f['ratio']:.2f}",
+            f"- in one batch (`ask_batch` of all {f['questions']}): {f['batch_per_q_ms']:.0f} ms a question, "
+            f"{f['batch_per_q_ratio']:.2f}x the bare p50; `cli.py batch` of them in a new process: "
+            f"{f['batch_wall_s']:.1f} s wall, peak {f['batch_peak_mib']:.0f} MiB",
+            f"- `serve` after answering them: peak {f['serve_peak_mib']:.0f} MiB", ""]
+
+
+def report(base: dict, rows: list[dict], seed: dict | None = None) -> str:
     bs = base["sentences"] / base["build_s"]
     enc = base["texts_encoded"] / base["bare_encoder_s"]
-    lines = ["# Index scale benchmark", "",
+    lines = ["# Speed benchmark (`bench/bench_speed.py`)", "", *(seed_report(seed) if seed else []),
+             "## Index scale", "",
              f"Machine: {os.cpu_count()} cores. Same run for every figure. Base build ({base['documents']} documents, "
              f"{base['sentences']:,} sentences): {base['build_s']:.0f} s, {bs:.1f} sentences/s; the bare encoder on "
              f"the same texts (each sentence and its window, {base['texts_encoded']:,} texts): "
@@ -250,10 +342,13 @@ def main() -> None:
     ap.add_argument("--tiers", default="10000,100000,1000000")
     ap.add_argument("--questions", type=int, default=60)
     ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--report", type=Path, default=ROOT / "bench" / "REPORT-scale.md")
+    ap.add_argument("--report", type=Path, default=ROOT / "bench" / "REPORT-speed.md")
     a = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     a.work.mkdir(parents=True, exist_ok=True)
+    sys.path.insert(0, str(ROOT / "bench"))
+    seed = seed_figures(a.work, a.runs)
+    print(json.dumps(seed))
     base, base_stats = build_base(a.work)
     print(f"base: {base_stats}")
     rng = random.Random(5)
@@ -263,7 +358,7 @@ def main() -> None:
         folder = base if target <= base_stats["sentences"] * 1.5 else build_tier(a.work, base, target)
         rows.append(measure(folder, questions, a.runs))
         print(json.dumps(rows[-1]))
-        a.report.write_text(report(base_stats, rows))
+        a.report.write_text(report(base_stats, rows, seed))
     print(a.report.read_text())
 
 
