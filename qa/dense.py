@@ -2,12 +2,15 @@
 
 Up to APPROXIMATE_FROM rows every question is scored against every row (exact). Above it, FAISS
 IVF with 8-bit scalar-quantized codes (the inverted lists memory-mapped, so opening reads almost
-nothing) proposes candidates, which are rescored exactly from the memory-mapped vectors; the mean and
-spread of the scores, which fusion needs, come from a fixed sample of rows.
+nothing) proposes candidates, which are rescored exactly from the vectors file; the mean and spread
+of the scores, which fusion needs, come from a fixed sample of rows saved beside them. Candidate rows
+are read with pread, not through the memory map: a page fault maps its neighbours too, and scattered
+faults would soon map most of a gigabyte file into the process.
 """
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -26,13 +29,15 @@ def plan(n: int) -> dict:
 
 
 def save(vectors: np.ndarray, path: Path, how: dict) -> None:
-    """`path`.npy, and `path`.ivf when the plan is approximate."""
+    """`path`.npy, and when the plan is approximate `path`.ivf and `path`.sample.npy (the rows whose
+    scores stand for all rows' mean and spread)."""
     vectors = np.ascontiguousarray(vectors, dtype="float32")
     np.save(path.with_suffix(".npy"), vectors)
     if how["kind"] == "exact":
         return
     import faiss
 
+    np.save(path.with_suffix(".sample.npy"), vectors[:: max(1, len(vectors) // STATS_SAMPLE)])
     d = vectors.shape[1]
     ivf = faiss.IndexIVFScalarQuantizer(faiss.IndexFlatIP(d), d, how["nlist"], faiss.ScalarQuantizer.QT_8bit,
                                         faiss.METRIC_INNER_PRODUCT)
@@ -48,7 +53,7 @@ class Vectors:
     """One kind of vectors (sentences or windows) of an index, opened without reading them."""
 
     def __init__(self, path: Path, how: dict):
-        self.matrix = np.load(path.with_suffix(".npy"), mmap_mode="r")
+        self.matrix = np.load(path.with_suffix(".npy"), mmap_mode="r")  # scanned whole by exact search only
         self.how = how
         self.ann = None
         if how["kind"] != "exact":
@@ -56,8 +61,8 @@ class Vectors:
 
             self.ann = faiss.read_index(str(path.with_suffix(".ivf")), faiss.IO_FLAG_MMAP)
             self.ann.nprobe = how["nprobe"]
-            step = max(1, len(self.matrix) // STATS_SAMPLE)
-            self._sample = np.asarray(self.matrix[::step])
+            self._rows = RowFile(path.with_suffix(".npy"))
+            self._sample = np.load(path.with_suffix(".sample.npy"))
 
     def __len__(self) -> int:
         return len(self.matrix)
@@ -84,10 +89,33 @@ class Vectors:
     def cosines(self, query: np.ndarray, ids: np.ndarray) -> np.ndarray:
         """Exact cosines of one query with the given rows (read from the memory-mapped file)."""
         ids = np.asarray(ids, dtype="int64")
-        order = np.argsort(ids, kind="stable")
-        out = np.empty(len(ids), dtype="float32")
-        out[order] = np.asarray(self.matrix[ids[order]] @ query, dtype="float32")
-        return out
+        if self.ann is not None:
+            return np.asarray(self._rows.read(ids) @ query, dtype="float32")
+        return np.asarray(self.matrix[ids] @ query, dtype="float32")
+
+
+class RowFile:
+    """Rows of a 2-D float32 .npy file read by position with pread (no memory map)."""
+
+    def __init__(self, path: Path):
+        with open(path, "rb") as f:
+            fmt = np.lib.format
+            major, _ = fmt.read_magic(f)
+            shape, _, dtype = (fmt.read_array_header_1_0 if major == 1 else fmt.read_array_header_2_0)(f)
+            self._offset = f.tell()
+        self._width = shape[1] * np.dtype(dtype).itemsize
+        self._dtype, self._dim = np.dtype(dtype), shape[1]
+        self._fd = os.open(path, os.O_RDONLY)
+
+    def read(self, ids: np.ndarray) -> np.ndarray:
+        buf = b"".join(os.pread(self._fd, self._width, self._offset + int(i) * self._width) for i in ids)
+        return np.frombuffer(buf, dtype=self._dtype).reshape(len(ids), self._dim)
+
+    def __del__(self):
+        try:
+            os.close(self._fd)
+        except (AttributeError, OSError):
+            pass
 
 
 def top_ids(scores: np.ndarray, n: int) -> np.ndarray:
