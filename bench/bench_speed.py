@@ -251,7 +251,7 @@ def seed_figures(work: Path, runs: int) -> dict:
     from qa.config import settings
     from qa.embed import question_encoder
     from qa.index import build, load
-    from qa.pipeline import ask, ask_batch
+    from qa.pipeline import ask, ask_batch, retrieve
     from qa.read.reader import default_reader
 
     folder = work / "seed-index"
@@ -274,7 +274,7 @@ def seed_figures(work: Path, runs: int) -> dict:
             t = time.perf_counter()
             a = ask(index, q, encoder=enc, reader=reader)
             warm.append(time.perf_counter() - t)
-            read = sorted((h.sentence for h in a.hits[:n_read]), key=lambda s: s.id)  # the sentences it read
+            read = [h.sentence for h in retrieve(index, [q], settings().candidates, enc)[1][0][:n_read]]  # what it read
             around = [index.around(s) for s in read]
             t = time.perf_counter()
             enc.encode([q])

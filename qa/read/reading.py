@@ -134,7 +134,7 @@ def _agreed_fact(index, q: Question, ranked: list[Hit], read: list[Hit], best_sc
     """A stored fact that answers the question and its sentence's hit, only where the reader ranks
     that sentence near the best."""
     asked = question_period(q, index.dateline)
-    fact = best_fact(q, index.facts_about(ranked, asked), ranked, index.dateline)
+    fact = best_fact(q, index.facts_about(ranked), ranked, index.dateline)
     if fact is None:
         return None, None
     h = next((h for h in read if h.sentence.doc == fact.doc and h.sentence.start == fact.start), None)
