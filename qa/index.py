@@ -33,9 +33,7 @@ from .lexical import Lexical, correct, text_words
 from .records import Document, Fact, Hit, Sentence
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
-SENTENCE_CACHE = 4096
-
-Progress = Callable[[str, int, int], None]  # (stage, done, total)
+SENTENCE_CACHE = 4096  # sentences kept in memory after a question read them
 
 
 class Sentences:
