@@ -109,10 +109,6 @@ def read_sentences(db: sqlite3.Connection, ids: list[int] | None = None) -> list
     return [_sentence(r) for r in rows]
 
 
-def read_kinds(db: sqlite3.Connection) -> list[str]:
-    return [k for (k,) in db.execute("SELECT kind FROM sentences ORDER BY id")]
-
-
 def term_frequencies(db: sqlite3.Connection, words: list[str]) -> dict[str, int]:
     """Sentence frequency of each of `words` found in the store."""
     words = list(dict.fromkeys(words))
