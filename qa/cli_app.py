@@ -66,14 +66,24 @@ def _open(index_dir: Optional[Path], no_rebuild: bool = False):
 
 @app.command()
 @user_errors
-def build(docs: List[Path] = typer.Argument(..., help="UTF-8 text or Markdown files."), index_dir: Optional[Path] = IndexDir):
-    """Index documents. Example: python cli.py build seeds/*.txt --index-dir index"""
+def build(docs: List[Path] = typer.Argument(..., help="Files or folders: text, Markdown, HTML, PDF or DOCX (told by content)."),
+          index_dir: Optional[Path] = IndexDir,
+          glob: Optional[str] = typer.Option(None, "--glob", help='Only files in folders matching this, e.g. "*.html".'),
+          exclude: List[str] = typer.Option([], "--exclude", help=".gitignore-style pattern of files to leave out (repeatable).")):
+    """Index documents. Example: python cli.py build seeds/ --index-dir index"""
     from .index import build as build_index
 
     folder = index_dir or settings().index_dir
-    gen = build_index([str(d) for d in docs], folder, progress=progress_bar())
+    skipped: list[str] = []
+
+    def skip(line: str) -> None:
+        skipped.append(line)
+        _say(line)
+
+    gen = build_index([str(d) for d in docs], folder, progress=progress_bar(), skipped=skip, glob=glob, exclude=exclude)
     m = json.loads((gen / "manifest.json").read_text())
-    err.print(f"Indexed {len(m['documents'])} document(s), {m['sentences']} units, {m['facts']} facts into {folder}")
+    err.print(f"Indexed {len(m['documents'])} document(s), {m['sentences']} units, {m['facts']} facts into {folder}"
+              + (f"; skipped {len(skipped)} file(s)" if skipped else ""), markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -133,6 +143,64 @@ def facts(index_dir: Optional[Path] = IndexDir,
             print(json.dumps(f.as_dict(), ensure_ascii=False))
     else:
         render_facts(out, rows)
+
+
+def _changed(summary: dict, folder: Path) -> None:
+    parts = [f"{summary[k]} {k}" for k in ("added", "updated", "removed") if summary[k]]
+    err.print(f"{', '.join(parts) or 'Nothing changed'}; {summary['unchanged']} document(s) unchanged in {folder}",
+              markup=False, highlight=False, soft_wrap=True)
+
+
+def _say(line: str) -> None:
+    err.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+@app.command()
+@user_errors
+def add(paths: List[Path] = typer.Argument(..., help="Files or folders to add (or to read again if they changed)."),
+        index_dir: Optional[Path] = IndexDir,
+        glob: Optional[str] = typer.Option(None, "--glob", help='Only files in folders matching this, e.g. "*.html".'),
+        exclude: List[str] = typer.Option([], "--exclude", help=".gitignore-style pattern of files to leave out (repeatable).")):
+    """Add documents to the index without reading the others again. Example: python cli.py add report.pdf"""
+    from .library import add as add_documents
+
+    folder = index_dir or settings().index_dir
+    _changed(add_documents(folder, [str(p) for p in paths], progress_bar(), _say, glob, exclude), folder)
+
+
+@app.command()
+@user_errors
+def remove(names: List[str] = typer.Argument(..., help="Documents by path, file name, or a glob on path or title."),
+           index_dir: Optional[Path] = IndexDir):
+    """Remove documents from the index. Example: python cli.py remove old-report.pdf"""
+    from .library import remove as remove_documents
+
+    folder = index_dir or settings().index_dir
+    _changed(remove_documents(folder, names), folder)
+
+
+@app.command()
+@user_errors
+def update(index_dir: Optional[Path] = IndexDir):
+    """Read again the indexed files that changed and drop the ones that are gone. Example: python cli.py update"""
+    from .library import update as update_documents
+
+    folder = index_dir or settings().index_dir
+    _changed(update_documents(folder, progress_bar(), _say), folder)
+
+
+@app.command()
+@user_errors
+def docs(index_dir: Optional[Path] = IndexDir, as_json: bool = typer.Option(False, "--json", help="One JSON object a line.")):
+    """List the indexed documents: title, date, format, sentences, facts, when indexed. Example: python cli.py docs"""
+    from .render import render_documents
+
+    rows = _open(index_dir).catalogue()
+    if as_json:
+        for row in rows:
+            print(json.dumps(row, ensure_ascii=False))
+    else:
+        render_documents(out, rows)
 
 
 @app.command()

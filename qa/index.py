@@ -10,6 +10,7 @@ manifest and the documents' list; everything else is memory-mapped or read by id
 """
 from __future__ import annotations
 
+import datetime as _dt
 import hashlib
 import json
 import math
@@ -19,7 +20,7 @@ import sqlite3
 import threading
 import uuid
 from collections import Counter, OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -28,7 +29,7 @@ import numpy as np
 from . import dense, store
 from .config import FORMAT_VERSION, MODEL_NAME, MODEL_SHA256
 from .errors import BadDocument, IndexCorrupt, IndexMissing, IndexStale
-from .ingest import read_document, split_units
+from .ingest import collect, read_document, split_units
 from .lexical import Lexical, correct, text_words
 from .records import Document, Fact, Hit, Sentence
 
@@ -155,13 +156,24 @@ class Index:
             return []
         return self.facts(" OR ".join(["(doc = ? AND start = ?)"] * len(places)), tuple(x for p in places for x in p))
 
+    def catalogue(self) -> list[dict]:
+        """One row a document: title, date, format, sentences, facts, characters, when indexed."""
+        counts = self.counts()
+        with self.lock:
+            facts = dict(self.db.execute("SELECT doc, count(*) FROM facts GROUP BY doc").fetchall())
+        indexed = {d["path"]: d.get("indexed") for d in self.manifest.get("documents", [])}
+        return [{"doc": d.path, "title": d.title, "date": d.date, "format": d.format, "sha256": d.sha256,
+                 "chars": counts["chars"].get(d.path, 0), "sentences": counts["sentences"].get(d.path, 0),
+                 "facts": facts.get(d.path, 0), "indexed": indexed.get(d.path)} for d in self.documents]
+
     def counts(self) -> dict:
-        """Sentences per document path, and the number of facts."""
+        """Sentences and characters per document path, and the number of facts."""
         with self.lock:
             per_doc = dict(self.db.execute("SELECT d.path, count(*) FROM sentences s JOIN documents d"
                                            " ON d.id = s.doc_id GROUP BY d.path").fetchall())
+            chars = dict(self.db.execute("SELECT path, length(text) FROM documents").fetchall())
             facts = self.db.execute("SELECT count(*) FROM facts").fetchone()[0]
-        return {"sentences": per_doc, "facts": facts}
+        return {"sentences": per_doc, "chars": chars, "facts": facts}
 
     def neighbours(self, s: Sentence) -> list[Sentence]:
         """The sentences just before and after `s` in its document."""
@@ -192,28 +204,47 @@ def file_sha256(path: str) -> str | None:
         return None
 
 
-def build(paths: list[str], folder: Path, encoder=None, progress: Progress | None = None) -> Path:
-    """Index the documents at `paths` into `folder`; the old index stays live until the new one is whole."""
+@dataclass
+class Part:
+    """One document ready to be written into a generation: its units, its facts (`derived_from`
+    counted within the document), its sentence and window vectors, and its manifest entry when it is
+    carried over unchanged from the live generation."""
+
+    doc: Document
+    units: list[Sentence]
+    facts: list[Fact]
+    sentence_vectors: np.ndarray
+    window_vectors: np.ndarray
+    entry: dict | None = None
+
+
+def build(paths: list[str], folder: Path, encoder=None, progress: Progress | None = None,
+          skipped: Callable[[str], None] | None = None, glob: str | None = None,
+          exclude: list[str] | None = None) -> Path:
+    """Index the documents at `paths` (files, or folders walked) into `folder`; the old index stays
+    live until the new one is whole. A file that cannot be read is reported to `skipped` and left out
+    when others can be read; with none readable the build fails with the first reason."""
+    docs = read_documents(paths, skipped, glob, exclude)
+    return write_parts(folder, read_parts(docs, encoder, progress), encoder)
+
+
+def read_parts(docs: list[Document], encoder=None, progress: Progress | None = None) -> list[Part]:
+    """Documents split into units, their facts taken and their units embedded."""
     from .facts import extract_facts
     from .nlp import english
 
-    docs = _read_all(paths)
+    if not docs:
+        return []
     say = progress or (lambda *a: None)
     nlp = english()
-    all_units, facts = [], []
+    analysed = []
     for i, doc in enumerate(docs):
         say("reading", i, len(docs))
         units, title, date = split_units(doc, nlp)
-        docs[i] = Document(doc.path, doc.text, doc.sha256, title, date)
-        all_units.append(units)
-        offset = len(facts)  # derived_from points into this document's own list
-        for f in extract_facts(docs[i], units, nlp):
-            f.derived_from = [offset + n for n in f.derived_from] if f.derived_from else None
-            facts.append(f)
+        doc = replace(doc, title=title, date=date)
+        analysed.append((doc, units, extract_facts(doc, units, nlp)))
     say("reading", len(docs), len(docs))
-    flat = [u for units in all_units for u in units]
-    if not any(u.kind == "sentence" for u in flat):
-        raise BadDocument("the documents hold no sentences to index.")
+    flat = [u for _, units, _ in analysed for u in units]
     if encoder is None:
         from .embed import default_encoder
 
@@ -225,45 +256,73 @@ def build(paths: list[str], folder: Path, encoder=None, progress: Progress | Non
         done[0] += n
         say("embedding", done[0], len(texts))
 
-    vectors = encoder.encode(texts, progress=tick)
-    return _write_generation(folder, docs, all_units, facts, vectors[: len(flat)], vectors[len(flat):], encoder)
+    vectors = encoder.encode(texts, progress=tick) if texts else np.zeros((0, 384), dtype="float32")
+    parts, pos = [], 0
+    for doc, units, facts in analysed:
+        n = len(units)
+        parts.append(Part(doc, units, facts, vectors[pos:pos + n], vectors[len(flat) + pos:len(flat) + pos + n]))
+        pos += n
+    return parts
 
 
-def _read_all(paths: list[str]) -> list[Document]:
+def read_documents(paths: list[str], skipped: Callable[[str], None] | None = None, glob: str | None = None,
+                   exclude: list[str] | None = None) -> list[Document]:
+    """The readable documents among `paths` (folders walked); see `build` for the unreadable."""
     if not paths:
-        raise BadDocument("no documents given; name at least one text or Markdown file.")
-    docs, seen = [], set()
-    for p in paths:
-        d = read_document(p)
-        if d.path not in seen:
-            seen.add(d.path)
-            docs.append(d)
+        raise BadDocument("no documents given; name at least one file or folder.")
+    files = collect(paths, glob, exclude)
+    if not files:
+        raise BadDocument(f"no documents found in {', '.join(map(str, paths))}; "
+                          "give text, Markdown, HTML, PDF or DOCX files (or a --glob).")
+    docs, problems = [], []
+    for f in files:
+        try:
+            docs.append(read_document(f))
+        except BadDocument as e:
+            problems.append(e)
+            if skipped is not None and len(files) > 1:
+                skipped(f"skipped {e}")
+    if not docs:
+        raise problems[0]
     return docs
 
 
-def _write_generation(folder: Path, docs, all_units, facts, sent_vecs, win_vecs, encoder) -> Path:
+def write_parts(folder: Path, parts: list[Part], encoder=None) -> Path:
+    """Write the documents' parts as a new generation and make it live."""
+    flat = [u for p in parts for u in p.units]
+    if not any(u.kind == "sentence" for u in flat):
+        raise BadDocument("the documents hold no sentences to index.")
+    facts = []
+    for p in parts:
+        offset = len(facts)  # derived_from points into the whole list
+        for f in p.facts:
+            facts.append(replace(f, derived_from=[offset + n for n in f.derived_from] if f.derived_from else None))
     tmp = new_generation(folder)
     db = store.create(tmp / "store.sqlite")
-    store.write_documents(db, docs, all_units)
+    store.write_documents(db, [p.doc for p in parts], [p.units for p in parts])
     store.write_facts(db, facts)
-    flat = [u for units in all_units for u in units]
     store.write_terms(db, Counter(w for s in flat for w in {t.lemma for t in s.tokens} | {t.text.lower() for t in s.tokens}),
                       text_words(s.text for s in flat))
     db.commit()
     db.close()
+    sent_vecs = np.concatenate([p.sentence_vectors for p in parts]).astype("float32", copy=False)
+    win_vecs = np.concatenate([p.window_vectors for p in parts]).astype("float32", copy=False)
     write_search_files(tmp, [s.text for s in flat], windows(flat), [s.kind != "sentence" for s in flat], sent_vecs, win_vecs)
     manifest = {"model": getattr(encoder, "name", MODEL_NAME), "model_sha256": getattr(encoder, "checksum", MODEL_SHA256),
-                "documents": [document_entry(d.path, d.sha256) for d in docs], "facts": len(facts)}
+                "documents": [p.entry or document_entry(p.doc.path, p.doc.sha256) for p in parts], "facts": len(facts)}
     return commit_generation(folder, tmp, manifest)
 
 
-def document_entry(path: str, sha256: str) -> dict:
-    """A document as the manifest names it: its content hash, and its size and time to skip rehashing."""
+def document_entry(path: str, sha256: str, indexed: str | None = None) -> dict:
+    """A document as the manifest names it: its content hash, its size and time to skip rehashing, and
+    when it was indexed."""
+    entry = {"path": path, "sha256": sha256,
+             "indexed": indexed or _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
     try:
         st = os.stat(path)
-        return {"path": path, "sha256": sha256, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+        return {**entry, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
     except OSError:
-        return {"path": path, "sha256": sha256}
+        return entry
 
 
 def new_generation(folder: Path) -> Path:
@@ -368,17 +427,28 @@ def _unchanged(d: dict) -> bool:
 
 
 def load(folder: Path, rebuild: bool = True, progress: Progress | None = None) -> Index:
-    """The index at `folder`; rebuilt first when its documents or model changed (unless `rebuild` is False)."""
+    """The index at `folder`; brought up to date first when its documents or model changed (unless
+    `rebuild` is False): changed documents re-read, vanished ones removed, the rest carried over."""
     manifest = read_manifest(folder)
     why = staleness(manifest)
     if why:
         if not rebuild:
-            raise IndexStale(f"the index at {folder} is out of date ({why}); rebuild it with: python cli.py build")
-        paths = [d["path"] for d in manifest["documents"] if Path(d["path"]).exists()]
-        if not paths:
-            raise IndexStale(f"the index at {folder} is out of date and its documents are gone ({why}); build it anew")
-        build(paths, folder, progress=progress)
+            raise IndexStale(f"the index at {folder} is out of date ({why}); bring it up to date with: python cli.py update")
+        if manifest.get("format_version") == FORMAT_VERSION and manifest.get("model_sha256") == MODEL_SHA256:
+            from .library import update
+
+            update(folder, progress=progress)
+        else:  # stored units and vectors are of another kind: read every document again
+            paths = [d["path"] for d in manifest["documents"] if Path(d["path"]).exists()]
+            if not paths:
+                raise IndexStale(f"the index at {folder} is out of date and its documents are gone ({why}); build it anew")
+            build(paths, folder, progress=progress)
         manifest = read_manifest(folder)
+    return open_generation(folder, manifest)
+
+
+def open_generation(folder: Path, manifest: dict) -> Index:
+    """The live generation as it is, stale or not."""
     gen = live_generation(folder)
     try:
         db = store.open_readonly(gen / "store.sqlite")

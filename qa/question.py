@@ -68,9 +68,10 @@ class Question:
 
 
 def analyze_batch(texts: list[str]) -> list[Question]:
-    from .nlp import english
+    """Questions read from their words' usual analyses (qa.question_words), without loading spaCy."""
+    from .question_words import tag
 
-    return [analyze_parsed(t, d) for t, d in zip(texts, english().pipe(texts, batch_size=64))]
+    return [analyze_parsed(t, tag(t)) for t in texts]
 
 
 def analyze_parsed(text: str, doc) -> Question:

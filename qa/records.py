@@ -14,6 +14,9 @@ class Document:
     sha256: str
     title: str | None = None
     date: str | None = None  # ISO date of publication, when the text gives one
+    format: str = "text"     # text | markdown | html | pdf | docx
+    pages: tuple = ()        # (start offset, 1-based page number) of each page, for paged formats
+    skip: tuple = ()         # (start, end) spans kept apart from sentences: front matter, code, tables
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,17 @@ class Sentence:
     tokens: list[Token] = field(default_factory=list)
     entities: list[tuple[int, int, str]] = field(default_factory=list)  # (start, end, label), doc offsets
     chunks: list[tuple[int, int]] = field(default_factory=list)         # noun chunks, doc offsets
+    section: str | None = None  # the heading the unit stands under
+    page: int | None = None     # 1-based page, for paged formats
+    title: str | None = None    # the document's title
+
+    def citation(self) -> dict:
+        """Where the unit is: document, offsets and text; title, section and page where known."""
+        out = {"doc": self.doc, "start": self.start, "end": self.end, "text": self.text}
+        for key in ("title", "section", "page"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
+        return out
 
 
 @dataclass
@@ -103,8 +117,7 @@ class Answer:
             "answer": None if self.abstained else self.answer,
             "abstained": self.abstained,
             "confidence": round(self.confidence, 3),
-            "sources": [{"doc": h.sentence.doc, "start": h.sentence.start, "end": h.sentence.end,
-                         "text": h.sentence.text, "score": round(h.score, 4)} for h in hits],
+            "sources": [h.sentence.citation() | {"score": round(h.score, 4)} for h in hits],
             "facts": [f.as_dict() for f in self.facts],
             "question_type": self.qtype,
         }

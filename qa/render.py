@@ -23,7 +23,7 @@ def render_answer(console: Console, a: Answer, k: int = 3) -> None:
                                     (f"   (confidence {confidence_words(a.confidence)}, {a.confidence:.2f})", "dim")))
     for n, h in enumerate(a.hits[:k], start=1):
         s = h.sentence
-        line = Text(f"[{n}] {Path(s.doc).name} #{s.position + 1} ({s.start}-{s.end}): ", style="cyan")
+        line = Text(f"[{n}] {Path(s.doc).name} #{s.position + 1} ({s.start}-{s.end}{_where(s)}): ", style="cyan")
         body = Text(s.text)
         if not a.abstained and a.answer and n == 1:
             if a.evidence and s.start <= a.evidence[0] < a.evidence[1] <= s.end:
@@ -31,6 +31,13 @@ def render_answer(console: Console, a: Answer, k: int = 3) -> None:
             else:
                 body.highlight_words([a.answer] + [f.value for f in a.facts[:1]], style="bold reverse")
         console.print(line + body)
+
+
+def _where(s) -> str:
+    """', "Title", section 'Holidays', p. 2' as far as the document has them."""
+    parts = [f'"{s.title}"' if s.title else "", f"section {s.section!r}" if s.section and s.section != s.title else "",
+             f"p. {s.page}" if s.page else ""]
+    return "".join(f", {p}" for p in parts if p)
 
 
 def render_facts(console: Console, facts) -> None:
@@ -73,3 +80,13 @@ def render_eval(console: Console, report: dict) -> None:
         r.add_row(f"{b['from']:.1f}-{b['to']:.1f}", str(b["questions"]), f"{b['right']:.3f}")
     console.print(r)
     print(report["summary"])
+
+
+def render_documents(console: Console, rows: list[dict]) -> None:
+    from rich.table import Table
+
+    table = Table("document", "title", "date", "format", "sentences", "facts", "indexed")
+    for r in rows:
+        table.add_row(Path(r["doc"]).name, r["title"] or "", r["date"] or "", r["format"], str(r["sentences"]),
+                      str(r["facts"]), (r["indexed"] or "")[:16].replace("T", " "))
+    console.print(table)

@@ -38,7 +38,19 @@ def m003_create_terms(db: sqlite3.Connection) -> None:
     """)
 
 
-MIGRATIONS = [m001_create_tables, m002_create_facts, m003_create_terms]
+def m004_keep_extracted_text(db: sqlite3.Connection) -> None:
+    """Citations for every format: the text the offsets point into (extracted from HTML, PDF, DOCX),
+    the format, the page starts; each unit's section and page."""
+    db.executescript("""
+        ALTER TABLE documents ADD COLUMN format TEXT;
+        ALTER TABLE documents ADD COLUMN text TEXT;
+        ALTER TABLE documents ADD COLUMN pages TEXT;
+        ALTER TABLE sentences ADD COLUMN section TEXT;
+        ALTER TABLE sentences ADD COLUMN page INTEGER;
+    """)
+
+
+MIGRATIONS = [m001_create_tables, m002_create_facts, m003_create_terms, m004_keep_extracted_text]
 
 
 def create(path: Path) -> sqlite3.Connection:
@@ -61,12 +73,13 @@ def open_readonly(path: Path) -> sqlite3.Connection:
 
 def write_documents(db: sqlite3.Connection, docs: list[Document], units: list[list[Sentence]]) -> None:
     for doc_id, (doc, sents) in enumerate(zip(docs, units), start=1):
-        db.execute("INSERT INTO documents VALUES (?,?,?,?,?)", (doc_id, doc.path, doc.sha256, doc.title, doc.date))
-        db.executemany("INSERT INTO sentences (doc_id, position, paragraph, start, end, kind, text, tokens, entities, chunks)"
-                       " VALUES (?,?,?,?,?,?,?,?,?,?)",
+        db.execute("INSERT INTO documents (id, path, sha256, title, date, format, text, pages) VALUES (?,?,?,?,?,?,?,?)",
+                   (doc_id, doc.path, doc.sha256, doc.title, doc.date, doc.format, doc.text, json.dumps(doc.pages)))
+        db.executemany("INSERT INTO sentences (doc_id, position, paragraph, start, end, kind, text, tokens, entities,"
+                       " chunks, section, page) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                        [(doc_id, s.position, s.paragraph, s.start, s.end, s.kind, s.text,
                          json.dumps([list(t.__dict__.values()) for t in s.tokens]),
-                         json.dumps(s.entities), json.dumps(s.chunks)) for s in sents])
+                         json.dumps(s.entities), json.dumps(s.chunks), s.section, s.page) for s in sents])
 
 
 def write_facts(db: sqlite3.Connection, facts: list[Fact]) -> None:
@@ -81,21 +94,37 @@ def write_terms(db: sqlite3.Connection, df: dict[str, int], words: set[str]) -> 
     db.executemany("INSERT INTO words VALUES (?)", [(w,) for w in sorted(words)])
 
 
-def read_documents(db: sqlite3.Connection) -> list[Document]:
-    rows = db.execute("SELECT path, sha256, title, date FROM documents ORDER BY id").fetchall()
-    return [Document(path=p, text="", sha256=h, title=t, date=d) for p, h, t, d in rows]
+def read_documents(db: sqlite3.Connection, with_text: bool = False) -> list[Document]:
+    """The documents in id order, without their text unless asked (`document_text` reads one)."""
+    rows = db.execute(f"SELECT path, sha256, title, date, format, pages, {'text' if with_text else 'NULL'}"
+                      " FROM documents ORDER BY id").fetchall()
+    return [Document(path=p, text=body or "", sha256=h, title=t, date=d, format=f or "text",
+                     pages=tuple(tuple(x) for x in json.loads(pg or "[]")))
+            for p, h, t, d, f, pg, body in rows]
+
+
+def document_rows(db: sqlite3.Connection) -> dict[str, tuple[int, int]]:
+    """Each document's [first, last) unit ids (0-based, the vectors' rows)."""
+    return {p: (lo - 1, hi) for p, lo, hi in db.execute(
+        "SELECT d.path, min(s.id), max(s.id) FROM sentences s JOIN documents d ON d.id = s.doc_id GROUP BY d.id")}
+
+
+def document_text(db: sqlite3.Connection, path: str) -> str | None:
+    """The text a document's offsets point into: the file's own, or what was extracted from it."""
+    row = db.execute("SELECT text FROM documents WHERE path = ?", (path,)).fetchone()
+    return row[0] if row else None
 
 
 SENTENCE_COLUMNS = ("SELECT s.id, d.path, s.position, s.paragraph, s.start, s.end, s.kind, s.text, s.tokens,"
-                    " s.entities, s.chunks FROM sentences s JOIN documents d ON d.id = s.doc_id")
+                    " s.entities, s.chunks, s.section, s.page, d.title FROM sentences s JOIN documents d ON d.id = s.doc_id")
 
 
 def _sentence(row) -> Sentence:
-    sid, path, pos, para, start, end, kind, text, toks, ents, chunks = row
+    sid, path, pos, para, start, end, kind, text, toks, ents, chunks, section, page, title = row
     return Sentence(path, start, end, text, kind, para, pos, sid - 1,
                     tokens=[Token(*t) for t in json.loads(toks)],
                     entities=[tuple(e) for e in json.loads(ents)],
-                    chunks=[tuple(c) for c in json.loads(chunks)])
+                    chunks=[tuple(c) for c in json.loads(chunks)], section=section, page=page, title=title)
 
 
 def read_sentences(db: sqlite3.Connection, ids: list[int] | None = None) -> list[Sentence]:

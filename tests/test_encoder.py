@@ -25,10 +25,10 @@ def test_question_vectors_match_the_fp32_model():
     assert np.array_equal(question_encoder().encode(QUESTIONS[:1])[0], a[0])
 
 
-def test_a_real_ask_imports_no_torch(serve_index):
+def test_a_real_ask_imports_no_torch_nor_spacy(serve_index):
     code = ("import sys, atexit; "
             "atexit.register(lambda: print('HEAVY', [m for m in ('torch', 'transformers', 'sentence_transformers', "
-            "'sklearn') if m in sys.modules])); "
+            "'sklearn', 'spacy', 'thinc') if m in sys.modules])); "
             f"sys.argv = ['cli.py', 'ask', 'When does mass production start?', '--index-dir', {str(serve_index)!r}]; "
             "from qa.cli_app import main; main()")
     run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)

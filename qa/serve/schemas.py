@@ -23,6 +23,9 @@ class Source(BaseModel):
     end: int
     text: str
     score: float
+    title: Optional[str] = None
+    section: Optional[str] = None
+    page: Optional[int] = Field(None, description="1-based page, for paged formats such as PDF.")
 
 
 class Evidence(BaseModel):
@@ -65,9 +68,12 @@ class DocumentOut(BaseModel):
     doc: str
     title: Optional[str]
     date: Optional[str]
+    format: str = "text"
     sha256: str
     chars: int
     sentences: int
+    facts: int = 0
+    indexed: Optional[str] = Field(None, description="When the document was indexed (ISO 8601, UTC).")
 
 
 class ErrorDetail(BaseModel):

@@ -143,9 +143,7 @@ class Service:
         return [f.as_dict() for f in select_facts(self.index, kind, subject, attribute)]
 
     def documents(self) -> list[dict]:
-        counts = self.index.counts()["sentences"]
-        return [{"doc": d.path, "title": d.title, "date": d.date, "sha256": d.sha256, "chars": len(d.text),
-                 "sentences": counts.get(d.path, 0)} for d in self.index.documents]
+        return self.index.catalogue()
 
     def about(self) -> dict:
         return {"index": str(self.index.folder), "documents": len(self.index.documents),

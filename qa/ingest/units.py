@@ -1,36 +1,11 @@
-"""Read documents; split them into paragraphs and sentences with exact [start, end) offsets."""
+"""Split a document's extracted text into units (sentences, headline, dateline, headings) with exact
+[start, end) offsets, each sentence with its spaCy tokens, entities and noun chunks."""
 from __future__ import annotations
 
-import hashlib
 import re
-from pathlib import Path
+from ..records import Document, Sentence, Token
 
-from .errors import BadDocument
-from .records import Document, Sentence, Token
-
-MAX_DOC_BYTES = 50_000_000
 SENTENCE_END = (".", "!", "?", "\u201d", '"', "\u2019", ":", ";", "\u2026")
-
-
-def read_document(path: str | Path) -> Document:
-    """A UTF-8 text or Markdown file, refused with a clear reason when it cannot be one."""
-    p = Path(path)
-    if not p.exists():
-        raise BadDocument(f"{p}: no such file.")
-    if not p.is_file():
-        raise BadDocument(f"{p}: not a file.")
-    data = p.read_bytes()
-    if len(data) > MAX_DOC_BYTES:
-        raise BadDocument(f"{p}: larger than {MAX_DOC_BYTES // 1_000_000} MB; split it into smaller files.")
-    if b"\x00" in data:
-        raise BadDocument(f"{p}: looks binary; give a UTF-8 text or Markdown file.")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise BadDocument(f"{p}: not UTF-8 text (bad byte at {e.start}); convert it to UTF-8 first.") from None
-    if not text.strip():
-        raise BadDocument(f"{p}: the file is empty.")
-    return Document(path=str(p.resolve()), text=text, sha256=hashlib.sha256(data).hexdigest())
 
 
 def paragraphs(text: str) -> list[tuple[int, int]]:
@@ -78,10 +53,19 @@ def _parse_dateline(line: str) -> str | None:
     return d.date().isoformat() if d else None
 
 
+def parse_date(text: str) -> str | None:
+    """ISO date of a date written any common way ("2023-03-14", "14 March 2023"), else None."""
+    import dateparser
+
+    d = dateparser.parse(text.strip(), languages=["en"], settings={"REQUIRE_PARTS": ["year"]})
+    return d.date().isoformat() if d else None
+
+
 def split_units(doc: Document, nlp) -> tuple[list[Sentence], str | None, str | None]:
-    """The document's units (sentences, headline, dateline, headings) with its title and date."""
+    """The document's units (sentences, headline, dateline, headings) with its title and date; the
+    title and date the file's metadata gives win over those its text shows."""
     text, units, title, date = doc.text, [], None, None
-    para_spans = paragraphs(text)
+    para_spans = _outside(paragraphs(text), doc.skip, text)
     prose: list[tuple[int, int, int]] = []  # (paragraph, start, end) to segment with spaCy
     for pi, (ps, pe) in enumerate(para_spans):
         for ls, le in (_lines(text, ps, pe) if _line_units(text[ps:pe]) else [(ps, pe)]):
@@ -107,9 +91,42 @@ def split_units(doc: Document, nlp) -> tuple[list[Sentence], str | None, str | N
         (one,) = _sentences(doc.path, text, u.start, u.paragraph, parsed, whole=True)
         u.tokens, u.entities, u.chunks = one.tokens, one.entities, one.chunks
     units.sort(key=lambda u: u.start)
+    _place(units, doc.pages)
     for i, u in enumerate(units):
         u.position = i
-    return units, title, date
+    return units, doc.title or title, doc.date or date
+
+
+def _outside(spans: list[tuple[int, int]], skip: tuple, text: str) -> list[tuple[int, int]]:
+    """The parts of `spans` outside the `skip` spans (code, tables, front matter), trimmed."""
+    if not skip:
+        return spans
+    out = []
+    for s, e in spans:
+        pos = s
+        for ks, ke in skip:
+            if ke <= pos or ks >= e:
+                continue
+            if ks > pos:
+                _add_trimmed(text, pos, ks, out)
+            pos = max(pos, ke)
+        if pos < e:
+            _add_trimmed(text, pos, e, out)
+    return out
+
+
+def _place(units: list[Sentence], pages: tuple) -> None:
+    """Each unit's section (the heading, or the headline, it stands under) and page."""
+    import bisect
+
+    starts = [s for s, _ in pages]
+    section = None
+    for u in units:
+        if u.kind in ("heading", "headline"):
+            section = u.text
+        u.section = section
+        if pages:
+            u.page = pages[max(0, bisect.bisect_right(starts, u.start) - 1)][1]
 
 
 def _line_units(para: str) -> bool:

@@ -1,0 +1,124 @@
+"""The document library: documents added, removed and updated without reading the others again.
+
+A change writes a new generation (atomically, as a build does) from the live one: documents that
+stay are carried over as they are stored (their units, facts and vectors, no re-parsing nor
+re-embedding), new or changed files are read and embedded, removed ones are left out. The live
+generation stays whole until the new one replaces it, so a crash at any point leaves the old index."""
+from __future__ import annotations
+
+import fnmatch
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from . import store
+from .config import FORMAT_VERSION, MODEL_SHA256
+from .errors import BadDocument, IndexStale
+from .index import (Part, Progress, _unchanged, live_generation, open_generation, read_documents, read_manifest,
+                    read_parts, write_parts)
+
+Report = Callable[[str], None]
+
+
+def carried(folder: Path) -> list[Part]:
+    """Every document of the live generation as a part ready to be written again, in index order."""
+    manifest = read_manifest(folder)
+    if manifest.get("format_version") != FORMAT_VERSION or manifest.get("model_sha256") != MODEL_SHA256:
+        raise IndexStale(f"the index at {folder} was built by another version of the bot or model; "
+                         "build it anew with: python cli.py build PATH...")
+    index = open_generation(folder, manifest)
+    gen = live_generation(folder)
+    sentence_vectors = np.load(gen / "sentences.npy", mmap_mode="r")
+    window_vectors = np.load(gen / "windows.npy", mmap_mode="r")
+    with index.lock:
+        docs = store.read_documents(index.db, with_text=True)
+        rows = store.document_rows(index.db)
+    entries = {e["path"]: e for e in manifest["documents"]}
+    parts = []
+    for doc in docs:
+        lo, hi = rows.get(doc.path, (0, 0))
+        units = index.sentences.many(list(range(lo, hi)))
+        facts = index.facts("doc = ?", (doc.path,))
+        first = facts[0].id - 1 if facts else 0  # ids count from 1, derived_from from 0
+        for f in facts:  # derived_from counted within the document again
+            f.derived_from = [n - first for n in f.derived_from] if f.derived_from else None
+            f.id = -1
+        parts.append(Part(doc, units, facts, np.asarray(sentence_vectors[lo:hi]), np.asarray(window_vectors[lo:hi]),
+                          entries.get(doc.path)))
+    index.db.close()
+    return parts
+
+
+def add(folder: Path, paths: list[str], progress: Progress | None = None, report: Report | None = None,
+        glob: str | None = None, exclude: list[str] | None = None) -> dict:
+    """Add files and folders; a file already indexed is read again only when its content changed."""
+    say = report or (lambda line: None)
+    parts = carried(folder)
+    have = {p.doc.path: p for p in parts}
+    docs = read_documents(paths, lambda line: say(line), glob, exclude)
+    fresh = [d for d in docs if d.path not in have or have[d.path].doc.sha256 != d.sha256]
+    if not fresh:
+        return {"added": 0, "updated": 0, "removed": 0, "unchanged": len(docs)}
+    new = {p.doc.path: p for p in read_parts(fresh, progress=progress)}
+    kept = [new.pop(p.doc.path, p) for p in parts]  # a changed document keeps its place
+    write_parts(folder, kept + list(new.values()))
+    return {"added": len(new), "updated": len(fresh) - len(new), "removed": 0, "unchanged": len(docs) - len(fresh)}
+
+
+def remove(folder: Path, names: list[str]) -> dict:
+    """Remove the documents each name matches: its path, its file name, or a glob on path or title."""
+    parts = carried(folder)
+    gone = set()
+    for name in names:
+        hit = {p.doc.path for p in parts if _matches(p, name)}
+        if not hit:
+            raise BadDocument(f"no indexed document matches {name!r}; list them with: python cli.py docs")
+        gone |= hit
+    kept = [p for p in parts if p.doc.path not in gone]
+    if not kept:
+        raise BadDocument("that would remove every document; build a new index instead (python cli.py build PATH...).")
+    write_parts(folder, kept)
+    return {"added": 0, "updated": 0, "removed": len(gone), "unchanged": len(kept)}
+
+
+def update(folder: Path, progress: Progress | None = None, report: Report | None = None) -> dict:
+    """Read again the indexed files whose content changed and remove the ones that are gone."""
+    say = report or (lambda line: None)
+    parts = carried(folder)
+    kept, changed, gone = [], [], []
+    for p in parts:
+        entry = p.entry or {"path": p.doc.path, "sha256": p.doc.sha256}
+        if not Path(p.doc.path).is_file():
+            gone.append(p.doc.path)
+            say(f"removed {p.doc.path}: the file is gone")
+        elif _unchanged(entry):
+            kept.append(p)
+        else:
+            changed.append(p.doc.path)
+            kept.append(p)
+    if not changed and not gone:
+        return {"added": 0, "updated": 0, "removed": 0, "unchanged": len(parts)}
+    fresh = {}
+    for path in changed:
+        try:
+            (doc,) = read_documents([path])
+        except BadDocument as e:
+            say(f"removed {e}")
+            gone.append(path)
+            continue
+        fresh[path] = doc
+    new = {p.doc.path: p for p in read_parts(list(fresh.values()), progress=progress)}
+    kept = [new.get(p.doc.path, p) for p in kept if p.doc.path not in gone]
+    if not kept:
+        raise IndexStale(f"every document of the index at {folder} is gone; build it anew with: python cli.py build PATH...")
+    write_parts(folder, kept)
+    return {"added": 0, "updated": len(new), "removed": len(gone), "unchanged": len(kept) - len(new)}
+
+
+def _matches(part: Part, name: str) -> bool:
+    path = part.doc.path
+    if name in (path, Path(path).name) or str(Path(name).resolve()) == path:
+        return True
+    return fnmatch.fnmatch(path, name) or fnmatch.fnmatch(Path(path).name, name) or \
+        bool(part.doc.title and fnmatch.fnmatch(part.doc.title.lower(), name.lower()))

@@ -1,0 +1,124 @@
+"""Documents added, removed and updated without a rebuild: the answers equal a full rebuild's on the
+same documents, and a command killed at any moment leaves the previous index serving."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, SEED, run_cli
+from test_formats import write_folder
+
+QUESTIONS = ["When does mass production start?", "When will the new crane terminal open?",
+             "How many days of paid holiday does an employee get?", "How much are travel expenses refunded within?",
+             "Who is the harbour master?", "How many containers did the harbour handle in 2023?"]
+
+
+def answers(index: Path) -> list[tuple]:
+    lines = "".join(json.dumps({"id": str(i), "question": q}) + "\n" for i, q in enumerate(QUESTIONS))
+    r = run_cli("batch", "--index-dir", str(index), stdin=lines)
+    assert r.returncode == 0, r.stderr
+    rows = [json.loads(l) for l in r.stdout.splitlines()]
+    return [(a["answer"], a["abstained"], [(Path(s["doc"]).name, s["start"], s["end"]) for s in a["sources"][:3]])
+            for a in rows]
+
+
+def docs_of(index: Path) -> list[str]:
+    r = run_cli("docs", "--json", "--index-dir", str(index))
+    assert r.returncode == 0, r.stderr
+    return [Path(json.loads(l)["doc"]).name for l in r.stdout.splitlines()]
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory):
+    root = tmp_path_factory.mktemp("library")
+    files = write_folder(root / "docs")
+    shutil.copy(SEED, files / SEED.name)
+    return files
+
+
+def test_add_remove_update_answer_as_a_full_rebuild_does(library, tmp_path):
+    index = tmp_path / "index"
+    r = run_cli("build", str(library / SEED.name), str(library / "notes.md"), "--index-dir", str(index))
+    assert r.returncode == 0, r.stderr
+    r = run_cli("add", str(library / "report.pdf"), str(library / "handbook.docx"), "--index-dir", str(index))
+    assert r.returncode == 0 and "2 added" in r.stderr, r.stderr
+    r = run_cli("add", str(library / "report.pdf"), "--index-dir", str(index))
+    assert r.returncode == 0 and "Nothing changed" in r.stderr, r.stderr
+    r = run_cli("remove", "notes.md", "--index-dir", str(index))
+    assert r.returncode == 0 and "1 removed" in r.stderr, r.stderr
+    assert docs_of(index) == [SEED.name, "report.pdf", "handbook.docx"]
+    full = tmp_path / "full"
+    r = run_cli("build", *(str(library / n) for n in docs_of(index)), "--index-dir", str(full))
+    assert r.returncode == 0, r.stderr
+    assert answers(index) == answers(full)
+    a = {json.loads(l)["doc"]: json.loads(l) for l in run_cli("docs", "--json", "--index-dir", str(index)).stdout.splitlines()}
+    b = {json.loads(l)["doc"]: json.loads(l) for l in run_cli("docs", "--json", "--index-dir", str(full)).stdout.splitlines()}
+    assert {k: (v["sentences"], v["facts"]) for k, v in a.items()} == {k: (v["sentences"], v["facts"]) for k, v in b.items()}
+
+
+def test_update_reads_changed_files_and_drops_vanished_ones(library, tmp_path):
+    files = tmp_path / "files"
+    shutil.copytree(library, files)
+    index = tmp_path / "index"
+    assert run_cli("build", str(files / "handbook.docx"), str(files / "notes.md"), str(files / "page.html"),
+                   "--index-dir", str(index)).returncode == 0
+    with open(files / "notes.md", "a", encoding="utf-8") as f:
+        f.write("\nThe mobile app gained a dark mode in version 2.1.\n")
+    (files / "page.html").unlink()
+    r = run_cli("update", "--index-dir", str(index))
+    assert r.returncode == 0 and "1 updated" in r.stderr and "1 removed" in r.stderr and "page.html" in r.stderr, r.stderr
+    assert docs_of(index) == ["handbook.docx", "notes.md"]
+    r = run_cli("ask", "What did the mobile app gain?", "--json", "--index-dir", str(index))
+    assert "dark mode" in json.loads(r.stdout)["sources"][0]["text"]
+    r = run_cli("update", "--index-dir", str(index))
+    assert r.returncode == 0 and "Nothing changed" in r.stderr
+
+
+def test_bad_names_and_emptying_the_index_are_refused(library, tmp_path):
+    index = tmp_path / "index"
+    assert run_cli("build", str(library / "notes.md"), "--index-dir", str(index)).returncode == 0
+    for args, says in ((("remove", "nothing-like-this.pdf"), "no indexed document matches"),
+                       (("remove", "notes.md"), "every document"),
+                       (("add", str(library / "archive" / "broken.pdf")), "not a readable PDF")):
+        r = run_cli(*args, "--index-dir", str(index))
+        assert r.returncode != 0 and says in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert docs_of(index) == ["notes.md"]
+
+
+@pytest.mark.parametrize("command", ["add", "remove"])
+def test_a_killed_add_or_remove_leaves_the_previous_index(library, tmp_path, command):
+    index = tmp_path / "index"
+    assert run_cli("build", str(library / "notes.md"), str(library / "handbook.docx"), "--index-dir", str(index)).returncode == 0
+    before = answers(index)
+    args = ["add", str(library / "report.pdf"), str(library / "page.html")] if command == "add" else ["remove", "notes.md"]
+    # how long the whole command takes, then kills spread over it
+    t = time.perf_counter()
+    scratch = tmp_path / "scratch"
+    shutil.copytree(index, scratch)
+    assert run_cli(*args, "--index-dir", str(scratch)).returncode == 0
+    whole = time.perf_counter() - t
+    after = answers(scratch)
+    outcomes = set()
+    for share in (0.3, 0.6, 0.8, 0.9, 0.97):
+        p = subprocess.Popen([sys.executable, str(ROOT / "cli.py"), *args, "--index-dir", str(index)], cwd=ROOT,
+                             env=dict(os.environ, HF_HUB_OFFLINE="1"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             start_new_session=True)
+        time.sleep(whole * share)
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
+        got = answers(index)
+        assert got in (before, after)
+        outcomes.add("after" if got == after and got != before else "before")
+        if got == after:  # the change landed: undo it for the next kill
+            shutil.rmtree(index)
+            assert run_cli("build", str(library / "notes.md"), str(library / "handbook.docx"),
+                           "--index-dir", str(index)).returncode == 0
+    assert "before" in outcomes
