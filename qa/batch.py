@@ -8,6 +8,7 @@ from .config import settings
 from .conversation import Conversation
 from .errors import QAError
 from .pipeline import ask_batch, check_question
+from .scope import make_scope
 
 CHUNK = 256
 
@@ -42,29 +43,47 @@ def _parse(line: str, n: int, limit: int) -> dict:
         k = req.get("k")
         if k is not None and (not isinstance(k, int) or k < 1):
             raise QAError("k must be a positive whole number.")
+        req["scope"] = make_scope(req.get("doc"), req.get("since"), req.get("until"))
     except QAError as e:
         return {"id": req.get("id"), "error": str(e)}
     return req
 
 
 def answer_requests(index, part: list[dict], sessions: dict) -> list[tuple[dict, dict]]:
-    """Each request ({"question", "session"?, "k"?, "id"?}) with its answer object. Questions with a
+    """Each request ({"question", "session"?, "k"?, "id"?, "scope"?}) with its answer object. Questions with a
     session are asked in input order (a follow-up needs the turn before it), their conversations taken
     from and left in `sessions`; questions without one are asked together, in one batch."""
     results: dict[int, dict] = {}
     free = [(i, r) for i, r in enumerate(part) if "error" not in r and r.get("session") is None]
     if free:
-        answers = ask_batch(index, [r["question"] for _, r in free], k=max(r.get("k") or settings().k for _, r in free))
+        try:
+            answers = ask_batch(index, [r["question"] for _, r in free], k=max(r.get("k") or settings().k for _, r in free),
+                                scopes=[r.get("scope") for _, r in free])
+        except QAError:  # a scope that admits no document: find which, and answer the others together
+            answers = [_one(index, r, None) for _, r in free]
         for (i, r), a in zip(free, answers):
-            results[i] = _shape(r, a)
+            results[i] = a if isinstance(a, dict) else _shape(r, a)
     for i, r in enumerate(part):
         if "error" in r:
-            results[i] = {"id": r.get("id"), "question": None, "answer": None, "abstained": True,
-                          "confidence": 0.0, "sources": [], "facts": [], "error": r["error"]}
+            results[i] = _error({"id": r.get("id")}, r["error"])
         elif r.get("session") is not None:
             conv = sessions.setdefault(str(r["session"]), Conversation())
-            results[i] = _shape(r, ask_batch(index, [r["question"]], [conv], k=r.get("k"))[0])
+            a = _one(index, r, conv)
+            results[i] = a if isinstance(a, dict) else _shape(r, a)
     return [(r, results[i]) for i, r in enumerate(part)]
+
+
+def _one(index, r: dict, conv):
+    """One request's answer, or its error object."""
+    try:
+        return ask_batch(index, [r["question"]], [conv], k=r.get("k"), scopes=[r.get("scope")])[0]
+    except QAError as e:
+        return _error(r, str(e))
+
+
+def _error(r: dict, message: str) -> dict:
+    return {"id": r.get("id"), "question": r.get("question"), "answer": None, "abstained": True,
+            "confidence": 0.0, "sources": [], "facts": [], "error": message}
 
 
 def _shape(req: dict, a) -> dict:

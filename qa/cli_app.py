@@ -41,9 +41,15 @@ def progress_bar():
     """A progress callback that draws a bar on a terminal, and is silent elsewhere."""
     if not err.is_terminal:
         return None
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeRemainingColumn
+    from rich.text import Text
 
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err, transient=True)
+    class Rate(ProgressColumn):
+        def render(self, task) -> Text:
+            return Text(f"{task.speed:,.1f}/s" if task.speed else "", style="progress.data.speed")
+
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), Rate(), TimeRemainingColumn(),
+                   console=err, transient=True)
     tasks = {}
 
     def update(stage: str, done: int, total: int) -> None:
@@ -52,7 +58,7 @@ def progress_bar():
         if stage not in tasks:
             tasks[stage] = bar.add_task(stage.capitalize(), total=total)
         bar.update(tasks[stage], completed=done, total=total)
-        if stage == "embedding" and done >= total:
+        if stage in ("embedding", "documents") and done >= total:
             bar.stop()
 
     return update
@@ -91,13 +97,18 @@ def build(docs: List[Path] = typer.Argument(..., help="Files or folders: text, M
 def ask(question: str = typer.Argument(..., help="The question, in plain words."), index_dir: Optional[Path] = IndexDir,
         as_json: bool = typer.Option(False, "--json", help="Print the answer object (CONTRACT.md)."),
         k: int = typer.Option(None, "--k", help="How many sources to show."),
-        no_rebuild: bool = typer.Option(False, "--no-rebuild", help="Refuse a stale index instead of rebuilding it.")):
+        no_rebuild: bool = typer.Option(False, "--no-rebuild", help="Refuse a stale index instead of rebuilding it."),
+        doc: Optional[str] = typer.Option(None, "--doc", help='Only documents whose path, name or title match, e.g. "*.pdf".'),
+        since: Optional[str] = typer.Option(None, "--since", help="Only documents dated on or after, e.g. 2023-03."),
+        until: Optional[str] = typer.Option(None, "--until", help="Only documents dated on or before, e.g. 2023.")):
     """Answer one question. Example: python cli.py ask "When does mass production start?" """
     from .pipeline import ask as ask_one, check_question
+    from .scope import make_scope
 
     q = check_question(question, settings().max_question_chars)
+    scope = make_scope(doc, since, until)
     index = _open(index_dir, no_rebuild)
-    a = ask_one(index, q, k=k)
+    a = ask_one(index, q, k=k, scopes=[scope])
     if as_json:
         print(json.dumps(a.as_dict(), ensure_ascii=False))
     else:

@@ -116,10 +116,18 @@ class Index:
     heading: np.ndarray        # 1.0 where the unit is a headline, dateline or heading
     lock: threading.Lock = field(default_factory=threading.Lock)
     _vocabulary: list[str] | None = None
+    _rows: dict | None = None
 
     def __post_init__(self):
         self.sentences = Sentences(self.db, len(self.heading), self.lock)
         self.idf = InverseFrequency(self.db, len(self.heading), self.lock)
+
+    def date_of(self, path: str):
+        """A document's publication date (a datetime.date), or None."""
+        import datetime as dt
+
+        d = next((d.date for d in self.documents if d.path == path), None)
+        return dt.date.fromisoformat(d) if d else None
 
     @property
     def dateline(self):
@@ -155,6 +163,13 @@ class Index:
         if not places:
             return []
         return self.facts(" OR ".join(["(doc = ? AND start = ?)"] * len(places)), tuple(x for p in places for x in p))
+
+    def document_rows(self) -> dict[str, tuple[int, int]]:
+        """Each document's [first, last) rows, read once."""
+        if self._rows is None:
+            with self.lock:
+                self._rows = store.document_rows(self.db)
+        return self._rows
 
     def catalogue(self) -> list[dict]:
         """One row a document: title, date, format, sentences, facts, characters, when indexed."""
@@ -225,7 +240,53 @@ def build(paths: list[str], folder: Path, encoder=None, progress: Progress | Non
     live until the new one is whole. A file that cannot be read is reported to `skipped` and left out
     when others can be read; with none readable the build fails with the first reason."""
     docs = read_documents(paths, skipped, glob, exclude)
-    return write_parts(folder, read_parts(docs, encoder, progress), encoder)
+    if len(docs) <= RESUMABLE_CHUNK:
+        return write_parts(folder, read_parts(docs, encoder, progress), encoder)
+    work = folder / f".build-{_build_key(docs)}"
+    parts = read_parts_resumably(work, docs, encoder, progress)
+    gen = write_parts(folder, parts, encoder)
+    for old in folder.glob(".build-*"):
+        shutil.rmtree(old, ignore_errors=True)
+    return gen
+
+
+RESUMABLE_CHUNK = 64  # documents read and embedded between checkpoints of a large build
+
+
+def _build_key(docs: list[Document]) -> str:
+    """What a build's checkpoints belong to: its documents' paths and contents, the format, the model."""
+    h = hashlib.sha256(f"{FORMAT_VERSION} {MODEL_SHA256}".encode())
+    for d in docs:
+        h.update(f"\n{d.path} {d.sha256}".encode())
+    return h.hexdigest()[:16]
+
+
+def read_parts_resumably(work: Path, docs: list[Document], encoder=None, progress: Progress | None = None) -> list[Part]:
+    """`read_parts` a chunk of documents at a time, each finished chunk saved under `work`: the same
+    build run again after an interruption (Ctrl-C, a crash) starts after the last saved chunk."""
+    import pickle
+
+    say = progress or (lambda *a: None)
+    work.mkdir(parents=True, exist_ok=True)
+    parts: list[Part] = []
+    chunks = range(0, len(docs), RESUMABLE_CHUNK)
+    for n, start in enumerate(chunks):
+        say("documents", start, len(docs))
+        saved = work / f"{n:06d}.pickle"
+        if saved.exists():
+            parts += pickle.loads(saved.read_bytes())
+            continue
+        if encoder is None:
+            from .embed import default_encoder
+
+            encoder = default_encoder()
+        chunk = read_parts(docs[start:start + RESUMABLE_CHUNK], encoder)
+        tmp = saved.with_suffix(".tmp")
+        tmp.write_bytes(pickle.dumps(chunk, protocol=pickle.HIGHEST_PROTOCOL))
+        os.replace(tmp, saved)
+        parts += chunk
+    say("documents", len(docs), len(docs))
+    return parts
 
 
 def read_parts(docs: list[Document], encoder=None, progress: Progress | None = None) -> list[Part]:

@@ -11,6 +11,7 @@ from .question import Question, analyze_batch
 from .read.reading import read_batch
 from .records import Answer, Hit
 from .retrieve import retrieve_batch
+from .scope import Scope, rows_in
 
 
 def check_question(question: object, limit: int) -> str:
@@ -35,30 +36,34 @@ def open_index(folder: Path | None = None, cfg: Settings | None = None, rebuild:
 
 
 def ask_batch(index: Index, questions: list[str], sessions: list[Conversation | None] | None = None,
-              k: int | None = None, encoder=None, cfg: Settings | None = None, reader=None) -> list[Answer]:
-    """Answers to `questions` (already checked), each read in the light of its conversation, if any:
-    rewrite -> retrieve -> read -> answer."""
+              k: int | None = None, encoder=None, cfg: Settings | None = None, reader=None,
+              scopes: list[Scope | None] | None = None) -> list[Answer]:
+    """Answers to `questions` (already checked), each read in the light of its conversation, if any,
+    and from the documents its scope allows: rewrite -> retrieve -> read -> answer."""
     cfg = cfg or settings()
     sessions = sessions or [None] * len(questions)
+    only = [rows_in(index, s) if s else None for s in (scopes or [None] * len(questions))]
     if encoder is None:
         from .embed import question_encoder
 
         encoder = question_encoder()
     rewritten = [c.rewrite(q) if c else q for q, c in zip(questions, sessions)]
-    parsed, hits = retrieve(index, rewritten, max(cfg.candidates, k or cfg.k), encoder)
+    parsed, hits = retrieve(index, rewritten, max(cfg.candidates, k or cfg.k), encoder, only)
     out = []
     for q, rw, p, r, conv in zip(questions, rewritten, parsed, read_batch(index, parsed, hits, cfg, reader), sessions):
         out.append(Answer(q, r.text, r.abstained, r.confidence, r.hits[: k or cfg.k], r.facts,
-                          rw if rw != q else None, p.qtype, r.features, r.evidence))
+                          rw if rw != q else None, p.qtype, r.features, r.evidence, r.others))
         if conv is not None:
             conv.remember(q, rw, r.text, p.qtype)
     return out
 
 
-def retrieve(index: Index, questions: list[str], n: int, encoder) -> tuple[list[Question], list[list[Hit]]]:
-    """Each question read (answer type, words; typos corrected) and its n best sentences by fused score."""
+def retrieve(index: Index, questions: list[str], n: int, encoder,
+             only: list | None = None) -> tuple[list[Question], list[list[Hit]]]:
+    """Each question read (answer type, words; typos corrected) and its n best sentences by fused score
+    (among the rows `only` allows, where given)."""
     searched = [index.correct(q) for q in questions]
-    return analyze_batch(searched), retrieve_batch(index, searched, encoder.encode(searched), n)
+    return analyze_batch(searched), retrieve_batch(index, searched, encoder.encode(searched), n, only)
 
 
 def select_facts(index: Index, kind: str | None = None, subject: str | None = None, attribute: str | None = None) -> list:
@@ -72,4 +77,5 @@ def select_facts(index: Index, kind: str | None = None, subject: str | None = No
 
 
 def ask(index: Index, question: str, session: Conversation | None = None, **kw) -> Answer:
+    """One question; keywords as ask_batch's (`scopes` a one-element list)."""
     return ask_batch(index, [question], [session], **kw)[0]

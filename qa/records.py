@@ -109,6 +109,7 @@ class Answer:
     qtype: str = ""
     features: dict = field(default_factory=dict)  # what the confidence was computed from
     evidence: tuple[int, int] | None = None       # document offsets of the words the answer stands on
+    others: list[dict] = field(default_factory=list)  # other documents' answers: {"answer", "doc", "date"}
 
     def as_dict(self, k: int | None = None) -> dict:
         hits = self.hits[:k] if k else self.hits
@@ -125,4 +126,6 @@ class Answer:
             out["evidence"] = {"doc": hits[0].sentence.doc, "start": self.evidence[0], "end": self.evidence[1]}
         if self.rewritten and self.rewritten != self.question:
             out["rewritten"] = self.rewritten
+        if self.others and not self.abstained:
+            out["others"] = self.others
         return out

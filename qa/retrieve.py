@@ -16,10 +16,13 @@ def z(x: np.ndarray, mean: float, sd: float) -> np.ndarray:
     return (x - mean) / sd if sd > 1e-9 else np.zeros_like(x)
 
 
-def retrieve_batch(index: Index, questions: list[str], vectors: np.ndarray, k: int) -> list[list[Hit]]:
+def retrieve_batch(index: Index, questions: list[str], vectors: np.ndarray, k: int,
+                   only: list[np.ndarray | None] | None = None) -> list[list[Hit]]:
     """Top-k sentences per question by z(dense) + z(bm25) + 0.5 * (z(dense window) + z(bm25 window)),
     z-scores taken over all sentences of the index, over the union of each retriever's best POOL
-    rows; each hit keeps the parts for the reranker."""
+    rows (among the rows `only` allows, for a question limited to some documents); each hit keeps
+    the parts for the reranker."""
+    only = only or [None] * len(questions)
     pool = max(POOL, 5 * k)
     dense_sent = index.sentence_vectors.search(vectors, pool)
     dense_win = index.window_vectors.search(vectors, pool)
@@ -28,9 +31,17 @@ def retrieve_batch(index: Index, questions: list[str], vectors: np.ndarray, k: i
     for qi, q in enumerate(questions):
         bm, bw = lex_sent.scores(q), lex_win.scores(q)
         (ds_ids, ds_mean, ds_sd, ds_all), (dw_ids, dw_mean, dw_sd, dw_all) = dense_sent[qi], dense_win[qi]
-        ids = np.unique(np.concatenate([ds_ids, dw_ids, top_ids(bm, pool), top_ids(bw, pool)]))
-        cos = ds_all[ids] if ds_all is not None else index.sentence_vectors.cosines(vectors[qi], ids)
-        wcos = dw_all[ids] if dw_all is not None else index.window_vectors.cosines(vectors[qi], ids)
+        if only[qi] is not None:
+            rows = only[qi]
+            cos_in = index.sentence_vectors.cosines(vectors[qi], rows)
+            wcos_in = index.window_vectors.cosines(vectors[qi], rows)
+            pick = np.unique(np.concatenate([top_ids(cos_in, pool), top_ids(wcos_in, pool),
+                                             top_ids(bm[rows], pool), top_ids(bw[rows], pool)]))
+            ids, cos, wcos = rows[pick], cos_in[pick], wcos_in[pick]
+        else:
+            ids = np.unique(np.concatenate([ds_ids, dw_ids, top_ids(bm, pool), top_ids(bw, pool)]))
+            cos = ds_all[ids] if ds_all is not None else index.sentence_vectors.cosines(vectors[qi], ids)
+            wcos = dw_all[ids] if dw_all is not None else index.window_vectors.cosines(vectors[qi], ids)
         zd, zb = z(cos, ds_mean, ds_sd), z(bm[ids], float(bm.mean()), float(bm.std()))
         zwd, zwb = z(wcos, dw_mean, dw_sd), z(bw[ids], float(bw.mean()), float(bw.std()))
         fused = zd + zb + WINDOW_WEIGHT * (zwd + zwb) - HEADING_PENALTY * index.heading[ids]

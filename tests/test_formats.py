@@ -194,3 +194,65 @@ def test_docs_lists_each_document(mixed):
     assert rows["markdown"]["date"] == "2024-02-01" and rows["html"]["indexed"].startswith("20")
     table = run_cli("docs", "--index-dir", str(index), env={"COLUMNS": "200"})
     assert table.returncode == 0 and "Staff handbook" in table.stdout
+
+
+def test_a_question_can_be_limited_to_documents_or_dates(mixed):
+    _, index, _ = mixed
+    q = "How many days of paid holiday does an employee get?"
+    r = run_cli("ask", q, "--json", "--doc", "*.pdf", "--index-dir", str(index))
+    assert r.returncode == 0, r.stderr
+    assert {Path(s["doc"]).name for s in json.loads(r.stdout)["sources"]} == {"report.pdf"}
+    r = run_cli("ask", q, "--json", "--doc", "staff*", "--index-dir", str(index))  # a glob on the title
+    got = json.loads(r.stdout)
+    assert "28" in got["answer"] and {Path(s["doc"]).name for s in got["sources"]} == {"handbook.docx"}
+    r = run_cli("ask", q, "--json", "--since", "2024", "--index-dir", str(index))
+    assert {Path(s["doc"]).name for s in json.loads(r.stdout)["sources"]} == {"notes.md"}
+    r = run_cli("ask", q, "--json", "--since", "2023-01", "--until", "2023-12-31", "--index-dir", str(index))
+    assert {Path(s["doc"]).name for s in json.loads(r.stdout)["sources"]} == {"page.html"}
+    for args, says in ((("--since", "last spring"), "date like"), (("--doc", "*.xlsx"), "no indexed document")):
+        r = run_cli("ask", q, *args, "--index-dir", str(index))
+        assert r.returncode != 0 and says in r.stderr and "Traceback" not in r.stderr, r.stderr
+    lines = "".join(json.dumps(x) + "\n" for x in ({"id": "a", "question": q, "doc": "*.docx"},
+                                                   {"id": "b", "question": q, "doc": "*.xlsx"},
+                                                   {"id": "c", "question": q, "until": "2023"}))
+    r = run_cli("batch", "--index-dir", str(index), stdin=lines)
+    a, b, c = map(json.loads, r.stdout.splitlines())
+    assert "28" in a["answer"] and "no indexed document" in b["error"]
+    assert {Path(s["doc"]).name for s in c["sources"]} == {"page.html"}
+
+
+def test_the_http_api_takes_the_same_limits(mixed):
+    import httpx
+
+    from conftest import Server
+
+    _, index, _ = mixed
+    server = Server(index)
+    try:
+        q = "How many days of paid holiday does an employee get?"
+        r = httpx.post(server.url + "/v1/ask", json={"question": q, "doc": "*.docx"}, timeout=60)
+        assert r.status_code == 200 and "28" in r.json()["answer"]
+        assert r.json()["sources"][0]["section"] == "Holidays"
+        r = httpx.post(server.url + "/v1/ask", json={"question": q, "since": "soon"}, timeout=60)
+        assert r.status_code == 422 and "date like" in r.json()["error"]["message"]
+        docs = httpx.get(server.url + "/v1/documents", timeout=60).json()
+        assert {d["format"] for d in docs} == {"html", "markdown", "pdf", "docx"}
+        assert all(d["chars"] > 0 for d in docs)
+    finally:
+        server.stop()
+
+
+def test_two_documents_that_disagree_are_both_shown_the_newer_first(tmp_path):
+    old, new = tmp_path / "2022-bridge.md", tmp_path / "2024-bridge.md"
+    old.write_text("---\ntitle: Bridge plan\ndate: 2022-05-02\n---\n\nThe council approved the new river bridge. "
+                   "The river bridge will cost 40 million euros, the council said.\n", encoding="utf-8")
+    new.write_text("---\ntitle: Bridge plan revised\ndate: 2024-09-10\n---\n\nThe council revised the river bridge plan. "
+                   "The river bridge will cost 55 million euros, the council said.\n", encoding="utf-8")
+    for order in ((old, new), (new, old)):
+        index = tmp_path / f"index-{order[0].stem}"
+        assert run_cli("build", *map(str, order), "--index-dir", str(index)).returncode == 0
+        r = run_cli("ask", "How much will the river bridge cost?", "--json", "--index-dir", str(index))
+        got = json.loads(r.stdout)
+        assert "55 million" in got["answer"], got
+        assert [Path(s["doc"]).name for s in got["sources"][:2]] == ["2024-bridge.md", "2022-bridge.md"]
+        assert got["others"][0]["date"] == "2022-05-02" and "40 million" in got["others"][0]["answer"]

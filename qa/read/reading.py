@@ -17,6 +17,7 @@ from .combine import candidate_features, confidence, confidence_features, rerank
 from .say import is_yes_no, say
 from .typed import is_typed, typed_choice
 
+RIVAL_MARGIN = 1.0  # another document's candidate within this (reranker logit) of the best answers too
 FACT_MARGIN = 1.0  # a fact's sentence must score within this (reranker logit) of the best candidate,
 FACT_MARGIN_NAMED_PERIOD = 2.0  # or within this when the question names the fact's own period ("for 2021")
 
@@ -32,6 +33,7 @@ class Read:
     evidence: tuple[int, int] | None = None  # document offsets of the words the answer stands on
     facts: list[Fact] = field(default_factory=list)
     features: dict = field(default_factory=dict)
+    others: list[dict] = field(default_factory=list)  # what other documents say: {"answer", "doc", "date"}
 
 
 @dataclass
@@ -110,9 +112,38 @@ def read_one(index, q: Question, hits: list[Hit], r: Readings, cfg: Settings, w:
     s, e, _, _ = choices[best]
     if s is None:
         return Read(None, True, conf, ranked, None, [], g)
-    text, s, e = say(q.text, q.qtype, q.plural, top, s, e, index.dateline)
+    text, s, e = say(q.text, q.qtype, q.plural, top, s, e, index.date_of(top.doc) or index.dateline)
     abstain = conf < cutoff or unseen or not text
-    return Read(None if abstain else text, abstain, conf, ranked, (top.start + s, top.start + e), [], g)
+    result = Read(None if abstain else text, abstain, conf, ranked, (top.start + s, top.start + e), [], g)
+    return result if abstain else _newest_first(index, q, result, read, scores, best, choices)
+
+
+def _newest_first(index, q: Question, result: Read, read: list[Hit], scores: list[float], best: int,
+                  choices: list[tuple]) -> Read:
+    """Where another document's candidate answers nearly as well, both are shown, the newer document's
+    first (by publication date) and its answer given; what the other says is kept in `others`."""
+    top = read[best].sentence
+    rival = next((i for i in sorted(range(len(read)), key=lambda i: -scores[i])
+                  if i != best and read[i].sentence.doc != top.doc and choices[i][0] is not None
+                  and scores[i] >= scores[best] - RIVAL_MARGIN), None)
+    if rival is None:
+        return result
+    other = read[rival].sentence
+    mine, theirs = index.date_of(top.doc), index.date_of(other.doc)
+    if mine is None or theirs is None:  # undated documents: nothing says which is current
+        return result
+    s, e, _, _ = choices[rival]
+    text, s, e = say(q.text, q.qtype, q.plural, other, s, e, theirs or index.dateline)
+    if not text:
+        return result
+    rest = [h for h in result.hits if h is not read[best] and h is not read[rival]]
+    if theirs > mine:
+        said = {"answer": result.text, "doc": top.doc, "date": mine.isoformat()}
+        return Read(text, False, result.confidence, [read[rival], read[best]] + rest, (other.start + s, other.start + e),
+                    [], result.features, [said])
+    said = {"answer": text, "doc": other.doc, "date": theirs.isoformat()}
+    return Read(result.text, False, result.confidence, [read[best], read[rival]] + rest, result.evidence, result.facts,
+                result.features, [said])
 
 
 def candidate_rows(q: Question, read: list[Hit], r: Readings) -> tuple[list[dict[str, float]], list[tuple]]:

@@ -51,7 +51,7 @@ def create_app(service: Service, cfg: ServeSettings | None = None) -> FastAPI:
 
     @v1.post("/ask", response_model=AnswerOut, response_model_exclude_unset=True, summary="Answer one question")
     async def ask(req: AskRequest):
-        return await answered(service.answer(req.question, req.session, req.k))
+        return await answered(service.answer(req.question, req.session, req.k, scope=(req.doc, req.since, req.until)))
 
     @v1.post("/sessions", response_model=SessionCreated, status_code=201, summary="Start a conversation")
     async def new_session():

@@ -10,6 +10,9 @@ class AskRequest(BaseModel):
     question: str = Field(..., description="The question, in plain words.", examples=["When does mass production start?"])
     session: Optional[str] = Field(None, max_length=200, description="A conversation id; follow-ups are read in its light.")
     k: Optional[int] = Field(None, ge=1, le=50, description="How many sources to return at most.")
+    doc: Optional[str] = Field(None, max_length=500, description='Only documents whose path, name or title match this glob, e.g. "*.pdf".')
+    since: Optional[str] = Field(None, max_length=10, description="Only documents dated on or after (2023, 2023-03 or 2023-03-14).")
+    until: Optional[str] = Field(None, max_length=10, description="Only documents dated on or before (2023, 2023-03 or 2023-03-14).")
 
 
 class MessageRequest(BaseModel):
@@ -46,6 +49,7 @@ class AnswerOut(BaseModel):
     question_type: Optional[str] = None
     evidence: Optional[Evidence] = None
     rewritten: Optional[str] = None
+    others: Optional[list[dict[str, Any]]] = Field(None, description="What other documents answer, older ones after the newer.")
     session: Optional[str] = None
 
 

@@ -16,6 +16,7 @@ from ..config import ServeSettings, settings
 from ..conversation import Conversation
 from ..errors import BadQuestion, QAError
 from ..pipeline import check_question, open_index, select_facts
+from ..scope import make_scope, rows_in
 from .sessions import SessionStore
 
 
@@ -71,15 +72,20 @@ class Service:
         return q, k
 
     async def answer(self, question: object, session: str | None = None, k: int | None = None,
-                     must_exist: bool = False, conversation: Conversation | None = None) -> dict:
+                     must_exist: bool = False, conversation: Conversation | None = None,
+                     scope: tuple = (None, None, None)) -> dict:
         """The answer object of CONTRACT.md; `session` continues (or, unless must_exist, starts) a stored
-        conversation; `conversation` is one the caller holds (OpenAI's messages), used and not stored."""
+        conversation; `conversation` is one the caller holds (OpenAI's messages), used and not stored;
+        `scope` (doc glob, since, until) limits the documents read."""
         q, k = self.check(question, k)
+        limits = make_scope(*scope)
+        if limits is not None:
+            rows_in(self.index, limits)  # refused here, as a 400, when no document is in scope
         if conversation is not None and conversation.turns:
             session = "transient-" + uuid.uuid4().hex
         if must_exist and self.sessions.get(session) is None:
             raise UnknownSession(f"no conversation {session!r} (it may have expired); start one with POST /v1/sessions.")
-        key = (q, k)
+        key = (q, k, limits)
         if session is None and key in self._cache:
             self._cache.move_to_end(key)
             self.cache_hits += 1
@@ -87,7 +93,7 @@ class Service:
                 self.on_cache_hit()
             return copy.deepcopy(self._cache[key])
         fut = asyncio.get_running_loop().create_future()
-        req = {"question": q, "session": session, "k": k}
+        req = {"question": q, "session": session, "k": k, "scope": limits}
         if session is not None and session.startswith("transient-"):
             req["conversation"] = conversation
         self._queue.put_nowait((req, fut))
@@ -122,7 +128,7 @@ class Service:
                 self.sessions.save(req["session"], convs[req["session"]])
                 res["session"] = req["session"]
             elif self.cfg.answer_cache:
-                self._cache[(req["question"], req["k"])] = copy.deepcopy(res)
+                self._cache[(req["question"], req["k"], req["scope"])] = copy.deepcopy(res)
                 while len(self._cache) > self.cfg.answer_cache:
                     self._cache.popitem(last=False)
             out.append(res)
