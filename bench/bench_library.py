@@ -1,0 +1,159 @@
+"""The document library at help-centre scale: build throughput on short documents beside the bare
+encoder, and the latency of adding and removing one document on an index of many.
+
+- throughput: `build` of --sample short documents (real spaCy, real encoder, loaded beforehand) and
+  the bare encoder on the same texts (each sentence and its window), same run;
+- add / remove: an index of --docs short documents (units and facts by the real spaCy pipeline;
+  vectors random unit vectors, which the latency of carrying them over does not depend on), then
+  `add` of one new document and `remove` of it, in-process and as `python cli.py` commands (median
+  of --runs each).
+
+Usage: .venv/bin/python bench/bench_library.py [--docs 10000] [--sample 200] [--runs 3]
+Writes bench/REPORT-library.md."""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+TOPICS = ["password reset", "invoice download", "team invitation", "data export", "two-factor login",
+          "billing address", "API token", "calendar sync", "mobile notifications", "storage quota"]
+
+
+def article(i: int, rng: random.Random) -> str:
+    topic = TOPICS[i % len(TOPICS)]
+    n, days, price = rng.randint(2, 60), rng.randint(1, 30), rng.randint(5, 500)
+    return (f"# How to manage {topic} (article {i})\n\n"
+            f"Customers on the Plan{i % 7} tier can change their {topic} settings from the account page. "
+            f"The change takes effect within {days} days for workspaces with more than {n} members. "
+            f"Support agent Alex{i} wrote this guide on {2020 + i % 6}-0{1 + i % 9}-1{i % 10}. "
+            f"An upgrade that includes {topic} costs {price} dollars a month.\n")
+
+
+def write_docs(folder: Path, n: int, start: int = 0) -> list[str]:
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(7 + start)
+    paths = []
+    for i in range(start, start + n):
+        p = folder / f"article-{i:05d}.md"
+        if not p.exists():
+            p.write_text(article(i, rng), encoding="utf-8")
+        paths.append(str(p))
+    return paths
+
+
+class RandomVectors:
+    """Unit vectors of the encoder's width, for an index whose vectors' values do not matter here."""
+
+    def __init__(self, real):
+        self.name, self.checksum = real.name, real.checksum
+        self.rng = np.random.default_rng(3)
+
+    def encode(self, texts, progress=None):
+        v = self.rng.standard_normal((len(texts), 384)).astype("float32")
+        return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def throughput(work: Path, sample: int) -> dict:
+    from qa.embed import default_encoder
+    from qa.index import build, load, windows
+
+    enc = default_encoder()
+    paths = write_docs(work / "sample", sample, start=50_000)
+    enc.encode(["warm up"])
+    t = time.perf_counter()
+    build(paths, work / "sample-index", encoder=enc)
+    took = time.perf_counter() - t
+    idx = load(work / "sample-index")
+    units = idx.sentences.many(list(range(len(idx.sentences))))
+    texts = [u.text for u in units] + windows(units)
+    t = time.perf_counter()
+    enc.encode(texts)
+    bare = time.perf_counter() - t
+    return {"docs": sample, "units": len(units), "build_s": took, "bare_s": bare,
+            "docs_per_s": sample / took, "units_per_s": len(units) / took, "bare_units_per_s": len(units) / bare,
+            "ratio": bare / took}
+
+
+def library(work: Path, docs: int, runs: int) -> dict:
+    from qa.embed import default_encoder
+    from qa.index import build
+    from qa.library import add, remove
+
+    folder = work / f"index-{docs}"
+    paths = write_docs(work / "docs", docs)
+    if not (folder / "CURRENT").exists():
+        t = time.perf_counter()
+        build(paths, folder, encoder=RandomVectors(default_encoder()))
+        print(f"index of {docs} documents made in {time.perf_counter() - t:.0f} s", flush=True)
+    extra = write_docs(work / "extra", 1, start=90_000)[0]
+    env = dict(os.environ, HF_HUB_OFFLINE="1")
+    out: dict = {"docs": docs, "add_s": [], "remove_s": [], "cli_add_s": [], "cli_remove_s": []}
+    for _ in range(runs):
+        t = time.perf_counter()
+        add(folder, [extra])
+        out["add_s"].append(time.perf_counter() - t)
+        t = time.perf_counter()
+        remove(folder, [Path(extra).name])
+        out["remove_s"].append(time.perf_counter() - t)
+        for cmd, key in ((["add", extra], "cli_add_s"), (["remove", Path(extra).name], "cli_remove_s")):
+            t = time.perf_counter()
+            subprocess.run([sys.executable, "cli.py", *cmd, "--index-dir", str(folder)], cwd=ROOT, env=env, check=True,
+                           capture_output=True)
+            out[key].append(time.perf_counter() - t)
+    from qa.index import read_manifest
+
+    out["units"] = read_manifest(folder)["sentences"]
+    return out
+
+
+def report(tp: dict, lib: dict) -> str:
+    med = statistics.median
+    return "\n".join([
+        "# Document library benchmark (bench/bench_library.py)", "",
+        "Machine: 2 cores; one run; medians.", "",
+        "## Build throughput (short help-centre articles, real spaCy and encoder)", "",
+        f"- {tp['docs']} documents, {tp['units']} units: build {tp['build_s']:.1f} s = {tp['docs_per_s']:.2f} documents/s, "
+        f"{tp['units_per_s']:.1f} units/s; the bare encoder on the same texts (each unit and its window) "
+        f"{tp['bare_s']:.1f} s = {tp['bare_units_per_s']:.1f} units/s; build / bare = {tp['ratio']:.2f}.", "",
+        f"## Adding and removing one document on an index of {lib['docs']:,} documents ({lib['units']:,} units)", "",
+        f"- in-process: add {med(lib['add_s']):.2f} s, remove {med(lib['remove_s']):.2f} s (median of {len(lib['add_s'])})",
+        f"- `python cli.py add` {med(lib['cli_add_s']):.2f} s, `python cli.py remove` {med(lib['cli_remove_s']):.2f} s "
+        "(whole process, start-up included)", "",
+        "A change writes a new generation: the other documents' units, facts and vectors are carried over "
+        "(not re-parsed, not re-embedded), BM25 and the store are written anew, so the latency grows with "
+        "the index's size; segments (Lucene-style) would make it grow with the change's size.", ""])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--work", type=Path, default=Path("/tmp/qa-bench-library"))
+    ap.add_argument("--docs", type=int, default=10_000)
+    ap.add_argument("--sample", type=int, default=200)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--report", type=Path, default=ROOT / "bench" / "REPORT-library.md")
+    a = ap.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    a.work.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(a.work / "sample-index", ignore_errors=True)
+    tp = throughput(a.work, a.sample)
+    print(tp, flush=True)
+    lib = library(a.work, a.docs, a.runs)
+    print(lib, flush=True)
+    a.report.write_text(report(tp, lib))
+    print(a.report.read_text())
+
+
+if __name__ == "__main__":
+    main()
