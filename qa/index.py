@@ -29,7 +29,7 @@ import numpy as np
 from . import dense, store
 from .config import FORMAT_VERSION, MODEL_NAME, MODEL_SHA256
 from .errors import BadDocument, IndexCorrupt, IndexMissing, IndexStale
-from .ingest import collect, read_document, split_units
+from .ingest import collect, read_document, split_many
 from .lexical import Lexical, correct, text_words
 from .records import Document, Fact, Hit, Sentence
 
@@ -299,11 +299,12 @@ def read_parts(docs: list[Document], encoder=None, progress: Progress | None = N
     say = progress or (lambda *a: None)
     nlp = english()
     analysed = []
-    for i, doc in enumerate(docs):
+    step = 32  # documents parsed together: one spaCy call per short document cost more than its parsing
+    for i in range(0, len(docs), step):
         say("reading", i, len(docs))
-        units, title, date = split_units(doc, nlp)
-        doc = replace(doc, title=title, date=date)
-        analysed.append((doc, units, extract_facts(doc, units, nlp)))
+        for doc, (units, title, date) in zip(docs[i:i + step], split_many(docs[i:i + step], nlp)):
+            doc = replace(doc, title=title, date=date)
+            analysed.append((doc, units, extract_facts(doc, units, nlp)))
     say("reading", len(docs), len(docs))
     flat = [u for _, units, _ in analysed for u in units]
     if encoder is None:

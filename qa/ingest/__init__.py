@@ -5,6 +5,6 @@ from __future__ import annotations
 
 from .detect import FORMATS, detect, read_document
 from .files import collect
-from .units import paragraphs, split_units
+from .units import paragraphs, split_many, split_units
 
-__all__ = ["FORMATS", "collect", "detect", "paragraphs", "read_document", "split_units"]
+__all__ = ["FORMATS", "collect", "detect", "paragraphs", "read_document", "split_many", "split_units"]

@@ -64,9 +64,37 @@ def parse_date(text: str) -> str | None:
 def split_units(doc: Document, nlp) -> tuple[list[Sentence], str | None, str | None]:
     """The document's units (sentences, headline, dateline, headings) with its title and date; the
     title and date the file's metadata gives win over those its text shows."""
+    return split_many([doc], nlp)[0]
+
+
+def split_many(docs: list[Document], nlp) -> list[tuple[list[Sentence], str | None, str | None]]:
+    """`split_units` of many documents, spaCy run over all of them together (a call per short
+    document cost more than its parsing)."""
+    layouts = [_layout(doc) for doc in docs]
+    prose = iter(nlp.pipe([doc.text[s:e] for doc, (_, spans, _, _) in zip(docs, layouts) for _, s, e in spans],
+                          batch_size=64))
+    whole = iter(nlp.pipe([u.text for units, _, _, _ in layouts for u in units], batch_size=64))
+    out = []
+    for doc, (units, spans, title, date) in zip(docs, layouts):
+        for u in units:
+            (one,) = _sentences(doc.path, doc.text, u.start, u.paragraph, next(whole), whole=True)
+            u.tokens, u.entities, u.chunks = one.tokens, one.entities, one.chunks
+        for pi, ps, _ in spans:
+            units.extend(_sentences(doc.path, doc.text, ps, pi, next(prose)))
+        units.sort(key=lambda u: u.start)
+        _place(units, doc.pages)
+        for i, u in enumerate(units):
+            u.position = i
+        out.append((units, doc.title or title, doc.date or date))
+    return out
+
+
+def _layout(doc: Document) -> tuple[list[Sentence], list[tuple[int, int, int]], str | None, str | None]:
+    """The units kept whole (headline, dateline, headings), the prose spans for spaCy to segment
+    (paragraph, start, end), and the title and date the text shows."""
     text, units, title, date = doc.text, [], None, None
     para_spans = _outside(paragraphs(text), doc.skip, text)
-    prose: list[tuple[int, int, int]] = []  # (paragraph, start, end) to segment with spaCy
+    prose: list[tuple[int, int, int]] = []
     for pi, (ps, pe) in enumerate(para_spans):
         for ls, le in (_lines(text, ps, pe) if _line_units(text[ps:pe]) else [(ps, pe)]):
             line = text[ls:le]
@@ -84,17 +112,7 @@ def split_units(doc: Document, nlp) -> tuple[list[Sentence], str | None, str | N
             if kind == "heading" and title is None and not any(u.kind == "sentence" for u in units) and not prose:
                 kind, title = "headline", line
             units.append(Sentence(doc.path, ls, le, line, kind, pi))
-    for (pi, ps, pe), parsed in zip(prose, nlp.pipe([text[s:e] for _, s, e in prose], batch_size=64)):
-        units.extend(_sentences(doc.path, text, ps, pi, parsed))
-    whole = [u for u in units if u.kind != "sentence"]
-    for u, parsed in zip(whole, nlp.pipe([u.text for u in whole])):
-        (one,) = _sentences(doc.path, text, u.start, u.paragraph, parsed, whole=True)
-        u.tokens, u.entities, u.chunks = one.tokens, one.entities, one.chunks
-    units.sort(key=lambda u: u.start)
-    _place(units, doc.pages)
-    for i, u in enumerate(units):
-        u.position = i
-    return units, doc.title or title, doc.date or date
+    return units, prose, title, date
 
 
 def _outside(spans: list[tuple[int, int]], skip: tuple, text: str) -> list[tuple[int, int]]:
