@@ -31,20 +31,23 @@ def carried(folder: Path) -> list[Part]:
     gen = live_generation(folder)
     sentence_vectors = np.load(gen / "sentences.npy", mmap_mode="r")
     window_vectors = np.load(gen / "windows.npy", mmap_mode="r")
-    with index.lock:
+    with index.lock:  # everything in three reads: a query a document cost more than the copying
         docs = store.read_documents(index.db, with_text=True)
         rows = store.document_rows(index.db)
+        units, facts = store.read_sentences(index.db), store.read_facts(index.db)
     entries = {e["path"]: e for e in manifest["documents"]}
+    facts_of: dict[str, list] = {}
+    for f in facts:
+        facts_of.setdefault(f.doc, []).append(f)
     parts = []
     for doc in docs:
         lo, hi = rows.get(doc.path, (0, 0))
-        units = index.sentences.many(list(range(lo, hi)))
-        facts = index.facts("doc = ?", (doc.path,))
-        first = facts[0].id - 1 if facts else 0  # ids count from 1, derived_from from 0
-        for f in facts:  # derived_from counted within the document again
+        own = facts_of.get(doc.path, [])
+        first = own[0].id - 1 if own else 0  # ids count from 1, derived_from from 0
+        for f in own:  # derived_from counted within the document again
             f.derived_from = [n - first for n in f.derived_from] if f.derived_from else None
             f.id = -1
-        parts.append(Part(doc, units, facts, np.asarray(sentence_vectors[lo:hi]), np.asarray(window_vectors[lo:hi]),
+        parts.append(Part(doc, units[lo:hi], own, np.asarray(sentence_vectors[lo:hi]), np.asarray(window_vectors[lo:hi]),
                           entries.get(doc.path)))
     index.db.close()
     return parts
@@ -59,11 +62,12 @@ def add(folder: Path, paths: list[str], progress: Progress | None = None, report
     docs = read_documents(paths, lambda line: say(line), glob, exclude)
     fresh = [d for d in docs if d.path not in have or have[d.path].doc.sha256 != d.sha256]
     if not fresh:
-        return {"added": 0, "updated": 0, "removed": 0, "unchanged": len(docs)}
+        return {"added": 0, "updated": 0, "removed": 0, "unchanged": len(parts)}
     new = {p.doc.path: p for p in read_parts(fresh, progress=progress)}
     kept = [new.pop(p.doc.path, p) for p in parts]  # a changed document keeps its place
     write_parts(folder, kept + list(new.values()))
-    return {"added": len(new), "updated": len(fresh) - len(new), "removed": 0, "unchanged": len(docs) - len(fresh)}
+    updated = len(fresh) - len(new)
+    return {"added": len(new), "updated": updated, "removed": 0, "unchanged": len(parts) - updated}
 
 
 def remove(folder: Path, names: list[str]) -> dict:
