@@ -34,11 +34,7 @@ def detect(path: Path, data: bytes) -> str:
         return "html"
     if path.suffix.lower() in (".md", ".markdown"):
         return "markdown"
-    try:
-        sample = head.decode("utf-8", errors="ignore")
-    except Exception:  # noqa: BLE001 - decoding with errors="ignore" cannot fail; keep the fallback
-        sample = ""
-    return "markdown" if MARKDOWN_SIGNS.search(sample) else "text"
+    return "markdown" if MARKDOWN_SIGNS.search(head.decode("utf-8", errors="ignore")) else "text"
 
 
 def read_document(path: str | Path) -> Document:
