@@ -19,6 +19,8 @@ err = Console(stderr=True)
 out = Console()
 
 IndexDir = typer.Option(None, "--index-dir", help="Index folder (default: index/ in the project, or $QA_INDEX_DIR).")
+Glob = typer.Option(None, "--glob", help='Only files in folders matching this, e.g. "*.html".')
+Exclude = typer.Option([], "--exclude", help=".gitignore-style pattern of files to leave out (repeatable).")
 
 
 def user_errors(fn):
@@ -74,8 +76,7 @@ def _open(index_dir: Optional[Path], no_rebuild: bool = False):
 @user_errors
 def build(docs: List[Path] = typer.Argument(..., help="Files or folders: text, Markdown, HTML, PDF or DOCX (told by content)."),
           index_dir: Optional[Path] = IndexDir,
-          glob: Optional[str] = typer.Option(None, "--glob", help='Only files in folders matching this, e.g. "*.html".'),
-          exclude: List[str] = typer.Option([], "--exclude", help=".gitignore-style pattern of files to leave out (repeatable).")):
+          glob: Optional[str] = Glob, exclude: List[str] = Exclude):
     """Index documents. Example: python cli.py build seeds/ --index-dir index"""
     from .index import build as build_index
 
@@ -170,8 +171,7 @@ def _say(line: str) -> None:
 @user_errors
 def add(paths: List[Path] = typer.Argument(..., help="Files or folders to add (or to read again if they changed)."),
         index_dir: Optional[Path] = IndexDir,
-        glob: Optional[str] = typer.Option(None, "--glob", help='Only files in folders matching this, e.g. "*.html".'),
-        exclude: List[str] = typer.Option([], "--exclude", help=".gitignore-style pattern of files to leave out (repeatable).")):
+        glob: Optional[str] = Glob, exclude: List[str] = Exclude):
     """Add documents to the index without reading the others again. Example: python cli.py add report.pdf"""
     from .library import add as add_documents
 
