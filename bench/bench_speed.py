@@ -127,8 +127,10 @@ def variant(text: str, c: int) -> str:
 
 def build_tier(work: Path, base: Path, target: int) -> Path:
     """An index of about `target` sentences made of varied copies of the base index."""
-    from qa.index import commit_generation, document_entry, live_generation, new_generation, windows, write_search_files
     from qa import store
+    from qa.generation import commit_generation, document_entry, new_generation, windows, write_search_files
+    from qa.index import live_generation
+    from qa.lexical import TermCounts
 
     folder = work / f"tier-{target}"
     if (folder / "CURRENT").exists():
@@ -161,7 +163,7 @@ def build_tier(work: Path, base: Path, target: int) -> Path:
             if not p.exists():
                 p.write_text(variant(Path(path).read_text(encoding="utf-8"), c), encoding="utf-8")
             paths[path] = str(p)
-            db.execute("INSERT INTO documents VALUES (?,?,?,?,?)", (c * nd + did, str(p), f"{c}-{sha}", title, date))
+            db.execute("INSERT INTO documents (id, path, sha256, title, date) VALUES (?,?,?,?,?)", (c * nd + did, str(p), f"{c}-{sha}", title, date))
             docs.append(document_entry(str(p), f"{c}-{sha}"))
         db.executemany("INSERT INTO sentences (doc_id, position, paragraph, start, end, kind, text, tokens, entities,"
                        " chunks) VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -178,12 +180,12 @@ def build_tier(work: Path, base: Path, target: int) -> Path:
             out.append(v / np.linalg.norm(v, axis=1, keepdims=True))
     print()
     db.executemany("INSERT INTO terms VALUES (?,?)", [(w, df * copies) for w, df in terms])
-    db.executemany("INSERT OR IGNORE INTO words VALUES (?)", [(variant(w, c),) for c in range(min(copies, 50)) for w in words])
+    db.executemany("INSERT OR IGNORE INTO words (word) VALUES (?)", [(variant(w, c),) for c in range(min(copies, 50)) for w in words])
     db.commit()
     db.close()
     t = time.perf_counter()
-    write_search_files(tmp, texts, win_texts, np.tile(heading0, copies).astype(bool).tolist(),
-                       np.concatenate(sv), np.concatenate(wv))
+    write_search_files(tmp, np.tile(heading0, copies), np.concatenate(sv), np.concatenate(wv),
+                       TermCounts.of_texts(texts), TermCounts.of_texts(win_texts))
     print(f"  search files for {len(texts):,} sentences in {time.perf_counter() - t:.0f} s")
     manifest = json.loads((gen / "manifest.json").read_text())
     commit_generation(folder, tmp, {"model": manifest["model"], "model_sha256": manifest["model_sha256"],

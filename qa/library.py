@@ -1,56 +1,35 @@
 """The document library: documents added, removed and updated without reading the others again.
 
 A change writes a new generation (atomically, as a build does) from the live one: documents that
-stay are carried over as they are stored (their units, facts and vectors, no re-parsing nor
-re-embedding), new or changed files are read and embedded, removed ones are left out. The live
-generation stays whole until the new one replaces it, so a crash at any point leaves the old index."""
+stay are carried over as they are stored (their rows copied inside SQLite, their vectors and term
+counts sliced; no parsing, embedding or tokenizing), new or changed files are read and embedded,
+removed ones are left out. The live generation stays whole until the new one replaces it, so a crash
+at any point leaves the old index."""
 from __future__ import annotations
 
 import fnmatch
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
-
-from . import store
 from .config import FORMAT_VERSION, MODEL_SHA256
 from .errors import BadDocument, IndexStale
-from .index import (Part, Progress, _unchanged, live_generation, open_generation, read_documents, read_manifest,
-                    read_parts, write_parts)
+from .generation import Kept, kept_documents, write_generation
+from .index import Progress, _unchanged, live_generation, read_documents, read_manifest, read_parts
 
 Report = Callable[[str], None]
 
 
-def carried(folder: Path) -> list[Part]:
-    """Every document of the live generation as a part ready to be written again, in index order."""
+def carried(folder: Path) -> list[Kept]:
+    """Every document of the live generation, ready to be carried into the next one, in index order."""
     manifest = read_manifest(folder)
     if manifest.get("format_version") != FORMAT_VERSION or manifest.get("model_sha256") != MODEL_SHA256:
         raise IndexStale(f"the index at {folder} was built by another version of the bot or model; "
                          "build it anew with: python cli.py build PATH...")
-    index = open_generation(folder, manifest)
-    gen = live_generation(folder)
-    sentence_vectors = np.load(gen / "sentences.npy", mmap_mode="r")
-    window_vectors = np.load(gen / "windows.npy", mmap_mode="r")
-    with index.lock:  # everything in three reads: a query a document cost more than the copying
-        docs = store.read_documents(index.db, with_text=True)
-        rows = store.document_rows(index.db)
-        units, facts = store.read_sentences(index.db), store.read_facts(index.db)
-    entries = {e["path"]: e for e in manifest["documents"]}
-    facts_of: dict[str, list] = {}
-    for f in facts:
-        facts_of.setdefault(f.doc, []).append(f)
-    parts = []
-    for doc in docs:
-        lo, hi = rows.get(doc.path, (0, 0))
-        own = facts_of.get(doc.path, [])
-        first = own[0].id - 1 if own else 0  # ids count from 1, derived_from from 0
-        for f in own:  # derived_from counted within the document again
-            f.derived_from = [n - first for n in f.derived_from] if f.derived_from else None
-            f.id = -1
-        parts.append(Part(doc, units[lo:hi], own, np.asarray(sentence_vectors[lo:hi]), np.asarray(window_vectors[lo:hi]),
-                          entries.get(doc.path)))
-    index.db.close()
-    return parts
+    return kept_documents(live_generation(folder))
+
+
+def _write(folder: Path, items: list) -> None:
+    write_generation(folder, items, live=live_generation(folder))
 
 
 def add(folder: Path, paths: list[str], progress: Progress | None = None, report: Report | None = None,
@@ -65,7 +44,7 @@ def add(folder: Path, paths: list[str], progress: Progress | None = None, report
         return {"added": 0, "updated": 0, "removed": 0, "unchanged": len(parts)}
     new = {p.doc.path: p for p in read_parts(fresh, progress=progress)}
     kept = [new.pop(p.doc.path, p) for p in parts]  # a changed document keeps its place
-    write_parts(folder, kept + list(new.values()))
+    _write(folder, kept + list(new.values()))
     updated = len(fresh) - len(new)
     return {"added": len(new), "updated": updated, "removed": 0, "unchanged": len(parts) - updated}
 
@@ -75,14 +54,15 @@ def remove(folder: Path, names: list[str]) -> dict:
     parts = carried(folder)
     gone = set()
     for name in names:
-        hit = {p.doc.path for p in parts if _matches(p, name)}
+        resolved = str(Path(name).resolve())
+        hit = {p.doc.path for p in parts if _matches(p, name, resolved)}
         if not hit:
             raise BadDocument(f"no indexed document matches {name!r}; list them with: python cli.py docs")
         gone |= hit
     kept = [p for p in parts if p.doc.path not in gone]
     if not kept:
         raise BadDocument("that would remove every document; build a new index instead (python cli.py build PATH...).")
-    write_parts(folder, kept)
+    _write(folder, kept)
     return {"added": 0, "updated": 0, "removed": len(gone), "unchanged": len(kept)}
 
 
@@ -116,13 +96,13 @@ def update(folder: Path, progress: Progress | None = None, report: Report | None
     kept = [new.get(p.doc.path, p) for p in kept if p.doc.path not in gone]
     if not kept:
         raise IndexStale(f"every document of the index at {folder} is gone; build it anew with: python cli.py build PATH...")
-    write_parts(folder, kept)
+    _write(folder, kept)
     return {"added": 0, "updated": len(new), "removed": len(gone), "unchanged": len(kept) - len(new)}
 
 
-def _matches(part: Part, name: str) -> bool:
+def _matches(part: Kept, name: str, resolved: str) -> bool:
     path = part.doc.path
-    if name in (path, Path(path).name) or str(Path(name).resolve()) == path:
+    if name in (path, Path(path).name, resolved):
         return True
     return fnmatch.fnmatch(path, name) or fnmatch.fnmatch(Path(path).name, name) or \
         bool(part.doc.title and fnmatch.fnmatch(part.doc.title.lower(), name.lower()))

@@ -50,7 +50,12 @@ def m004_keep_extracted_text(db: sqlite3.Connection) -> None:
     """)
 
 
-MIGRATIONS = [m001_create_tables, m002_create_facts, m003_create_terms, m004_keep_extracted_text]
+def m005_count_words(db: sqlite3.Connection) -> None:
+    """How many units hold each word, so that a library change updates the vocabulary by difference."""
+    db.execute("ALTER TABLE words ADD COLUMN n INTEGER NOT NULL DEFAULT 1")
+
+
+MIGRATIONS = [m001_create_tables, m002_create_facts, m003_create_terms, m004_keep_extracted_text, m005_count_words]
 
 
 def create(path: Path) -> sqlite3.Connection:
@@ -71,8 +76,9 @@ def open_readonly(path: Path) -> sqlite3.Connection:
     return db
 
 
-def write_documents(db: sqlite3.Connection, docs: list[Document], units: list[list[Sentence]]) -> None:
-    for doc_id, (doc, sents) in enumerate(zip(docs, units), start=1):
+def write_documents(db: sqlite3.Connection, docs: list[Document], units: list[list[Sentence]], first_id: int = 1) -> None:
+    """Documents with their units, numbered from `first_id` (units after the store's last)."""
+    for doc_id, (doc, sents) in enumerate(zip(docs, units), start=first_id):
         db.execute("INSERT INTO documents (id, path, sha256, title, date, format, text, pages) VALUES (?,?,?,?,?,?,?,?)",
                    (doc_id, doc.path, doc.sha256, doc.title, doc.date, doc.format, doc.text, json.dumps(doc.pages)))
         db.executemany("INSERT INTO sentences (doc_id, position, paragraph, start, end, kind, text, tokens, entities,"
@@ -89,9 +95,10 @@ def write_facts(db: sqlite3.Connection, facts: list[Fact]) -> None:
                      f.qualifier, f.doc, f.start, f.end, json.dumps(f.derived_from), f.formula) for f in facts])
 
 
-def write_terms(db: sqlite3.Connection, df: dict[str, int], words: set[str]) -> None:
+def write_terms(db: sqlite3.Connection, df: dict[str, int], words: dict[str, int]) -> None:
+    """Each term's and each word's number of units."""
     db.executemany("INSERT INTO terms VALUES (?,?)", sorted(df.items()))
-    db.executemany("INSERT INTO words VALUES (?)", [(w,) for w in sorted(words)])
+    db.executemany("INSERT INTO words (word, n) VALUES (?,?)", sorted(words.items()))
 
 
 def read_documents(db: sqlite3.Connection, with_text: bool = False) -> list[Document]:
@@ -136,6 +143,13 @@ def read_sentences(db: sqlite3.Connection, ids: list[int] | None = None) -> list
         part = [int(j) + 1 for j in ids[i:i + 500]]
         rows += db.execute(SENTENCE_COLUMNS + f" WHERE s.id IN ({','.join('?' * len(part))}) ORDER BY s.id", part).fetchall()
     return [_sentence(r) for r in rows]
+
+
+def read_units_of(db: sqlite3.Connection, doc_ids: list[int], schema: str = "main") -> list[Sentence]:
+    """The units of these documents (by store id), from the store attached as `schema`."""
+    query = (SENTENCE_COLUMNS.replace("sentences s", f"{schema}.sentences s").replace("documents d", f"{schema}.documents d")
+             + " WHERE s.doc_id = ? ORDER BY s.id")
+    return [_sentence(r) for i in doc_ids for r in db.execute(query, (i,))]
 
 
 def term_frequencies(db: sqlite3.Connection, words: list[str]) -> dict[str, int]:
