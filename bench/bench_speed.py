@@ -91,7 +91,7 @@ def throughput(work: Path, articles: int) -> dict:
     sentence and its window), in this run; the encoder is loaded before either is timed."""
     import shutil
 
-    from qa import store
+    from qa.store import sqlite as store
     from qa.embed import default_encoder
     from qa.index import build, live_generation, windows
 
@@ -127,7 +127,7 @@ def variant(text: str, c: int) -> str:
 
 def build_tier(work: Path, base: Path, target: int) -> Path:
     """An index of about `target` sentences made of varied copies of the base index."""
-    from qa import store
+    from qa.store import sqlite as store
     from qa.generation import commit_generation, document_entry, new_generation, windows, write_search_files
     from qa.index import live_generation
     from qa.lexical import TermCounts

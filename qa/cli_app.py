@@ -12,6 +12,7 @@ from rich.console import Console
 
 from .config import settings
 from .errors import QAError
+from .store import is_database
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Ask questions about your documents; answers cite the sentence they come from.")
@@ -66,6 +67,40 @@ def progress_bar():
     return update
 
 
+@app.callback()
+def options(store: Optional[str] = typer.Option(
+        None, "--store", help="Where the index lives: a postgresql:// URL (PostgreSQL with pgvector), or "
+                              "nothing for the embedded index folder (default: $QA_STORE).")):
+    """Ask questions about your documents."""
+    import os
+
+    if store is not None:
+        if store and not is_database(store):
+            sys.stderr.write("error: --store takes a PostgreSQL URL such as postgresql://user@host:5432/db, "
+                             "or nothing for the embedded index.\n")
+            raise typer.Exit(2)
+        os.environ["QA_STORE"] = store
+
+
+def _database() -> str | None:
+    """The PostgreSQL URL the commands work on, or None for the embedded store."""
+    url = settings().store
+    return url if is_database(url) else None
+
+
+def _library(name: str, index_dir: Optional[Path]):
+    """The library command `name` (add, remove, update) on the chosen store, and where it works."""
+    url = _database()
+    if url:
+        from .store import postgres
+
+        return (lambda *a, **kw: getattr(postgres, name)(url, *a, **kw)), "the PostgreSQL store"
+    from . import library
+
+    folder = index_dir or settings().index_dir
+    return (lambda *a, **kw: getattr(library, name)(folder, *a, **kw)), folder
+
+
 def _open(index_dir: Optional[Path], no_rebuild: bool = False):
     from .pipeline import open_index
 
@@ -87,8 +122,14 @@ def build(docs: List[Path] = typer.Argument(..., help="Files or folders: text, M
         skipped.append(line)
         _say(line)
 
-    gen = build_index([str(d) for d in docs], folder, progress=progress_bar(), skipped=skip, glob=glob, exclude=exclude)
-    m = json.loads((gen / "manifest.json").read_text())
+    if _database():
+        from .store import postgres
+
+        postgres.build([str(d) for d in docs], _database(), progress=progress_bar(), skipped=skip, glob=glob, exclude=exclude)
+        m, folder = postgres.open_index(_database(), rebuild=False).manifest, "the PostgreSQL store"
+    else:
+        gen = build_index([str(d) for d in docs], folder, progress=progress_bar(), skipped=skip, glob=glob, exclude=exclude)
+        m = json.loads((gen / "manifest.json").read_text())
     err.print(f"Indexed {len(m['documents'])} document(s), {m['sentences']} units, {m['facts']} facts into {folder}"
               + (f"; skipped {len(skipped)} file(s)" if skipped else ""), markup=False, highlight=False, soft_wrap=True)
 
@@ -157,7 +198,7 @@ def facts(index_dir: Optional[Path] = IndexDir,
         render_facts(out, rows)
 
 
-def _changed(summary: dict, folder: Path) -> None:
+def _changed(summary: dict, folder) -> None:
     parts = [f"{summary[k]} {k}" for k in ("added", "updated", "removed") if summary[k]]
     err.print(f"{', '.join(parts) or 'Nothing changed'}; {summary['unchanged']} document(s) unchanged in {folder}",
               markup=False, highlight=False, soft_wrap=True)
@@ -173,10 +214,8 @@ def add(paths: List[Path] = typer.Argument(..., help="Files or folders to add (o
         index_dir: Optional[Path] = IndexDir,
         glob: Optional[str] = Glob, exclude: List[str] = Exclude):
     """Add documents to the index without reading the others again. Example: python cli.py add report.pdf"""
-    from .library import add as add_documents
-
-    folder = index_dir or settings().index_dir
-    _changed(add_documents(folder, [str(p) for p in paths], progress_bar(), _say, glob, exclude), folder)
+    add_documents, where = _library("add", index_dir)
+    _changed(add_documents([str(p) for p in paths], progress_bar(), _say, glob, exclude), where)
 
 
 @app.command()
@@ -184,20 +223,16 @@ def add(paths: List[Path] = typer.Argument(..., help="Files or folders to add (o
 def remove(names: List[str] = typer.Argument(..., help="Documents by path, file name, or a glob on path or title."),
            index_dir: Optional[Path] = IndexDir):
     """Remove documents from the index. Example: python cli.py remove old-report.pdf"""
-    from .library import remove as remove_documents
-
-    folder = index_dir or settings().index_dir
-    _changed(remove_documents(folder, names), folder)
+    remove_documents, where = _library("remove", index_dir)
+    _changed(remove_documents(names), where)
 
 
 @app.command()
 @user_errors
 def update(index_dir: Optional[Path] = IndexDir):
     """Read again the indexed files that changed and drop the ones that are gone. Example: python cli.py update"""
-    from .library import update as update_documents
-
-    folder = index_dir or settings().index_dir
-    _changed(update_documents(folder, progress_bar(), _say), folder)
+    update_documents, where = _library("update", index_dir)
+    _changed(update_documents(progress_bar(), _say), where)
 
 
 @app.command()

@@ -24,6 +24,8 @@ class Settings:
     """Defaults for the whole bot; QA_* environment variables override them."""
 
     index_dir: Path = field(default_factory=lambda: Path(_env("QA_INDEX_DIR", str(PROJECT_ROOT / "index"))))
+    # Where the index lives: empty for the embedded store (index_dir), or a postgresql:// URL.
+    store: str = field(default_factory=lambda: _env("QA_STORE", ""))
     seeds_dir: Path = field(default_factory=lambda: Path(_env("QA_SEEDS_DIR", str(PROJECT_ROOT / "seeds"))))
     data_dir: Path | None = field(default_factory=lambda: Path(os.environ["QA_DATA_DIR"]) if "QA_DATA_DIR" in os.environ else None)
     k: int = field(default_factory=lambda: int(_env("QA_K", "5")))

@@ -27,3 +27,7 @@ class IndexStale(QAError):
 
 class ModelError(QAError):
     pass
+
+
+class StoreUnavailable(QAError):
+    pass

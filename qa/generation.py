@@ -20,7 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import dense, store
+from . import dense
+from .store import sqlite as store
 from .config import FORMAT_VERSION, MODEL_NAME, MODEL_SHA256
 from .errors import BadDocument
 from .lexical import Lexical, TermCounts, WORD

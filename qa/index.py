@@ -24,7 +24,8 @@ from typing import Callable
 
 import numpy as np
 
-from . import dense, store
+from . import dense
+from .store import sqlite as store
 from .config import FORMAT_VERSION, MODEL_SHA256
 from .errors import BadDocument, IndexCorrupt, IndexMissing, IndexStale
 from .ingest import collect, read_document, split_many
@@ -37,10 +38,10 @@ SENTENCE_CACHE = 4096  # sentences kept in memory after a question read them
 
 
 class Sentences:
-    """The index's units, read from SQLite by id when a candidate needs them (recent ones cached)."""
+    """The index's units, read by id when a candidate needs them (recent ones cached)."""
 
-    def __init__(self, db: sqlite3.Connection, n: int, lock: threading.Lock):
-        self._db, self._n, self._lock = db, n, lock
+    def __init__(self, read: Callable[[list[int]], list[Sentence]], n: int):
+        self._read, self._n = read, n
         self._cache: OrderedDict[int, Sentence] = OrderedDict()
 
     def __len__(self) -> int:
@@ -50,9 +51,7 @@ class Sentences:
         """The units with these ids, in the order given."""
         missing = [i for i in dict.fromkeys(ids) if i not in self._cache]
         if missing:
-            with self._lock:
-                rows = store.read_sentences(self._db, missing)
-            for s in rows:
+            for s in self._read(missing):
                 self._cache[s.id] = s
         out = [self._cache[i] for i in ids]
         for i in ids:
@@ -77,15 +76,14 @@ class InverseFrequency:
     """Inverse sentence frequency of a lemma or lower-cased word, log((N + 1) / (df + 0.5)), read from
     the store; "<unk>" gives the value of a word no sentence has; a word no sentence has is not `in` it."""
 
-    def __init__(self, db: sqlite3.Connection, n: int, lock: threading.Lock):
-        self._db, self._n, self._lock = db, n, lock
+    def __init__(self, lookup: Callable[[list[str]], dict[str, int]], n: int):
+        self._lookup_many, self._n = lookup, n
         self._df: dict[str, int | None] = {}
 
     def _lookup(self, words: list[str]) -> None:
         todo = [w for w in words if w not in self._df and w != "<unk>"]
         if todo:
-            with self._lock:
-                found = store.term_frequencies(self._db, todo)
+            found = self._lookup_many(todo)
             self._df.update({w: found.get(w) for w in todo})
 
     def __contains__(self, word: str) -> bool:
@@ -118,8 +116,22 @@ class Index:
     _rows: dict | None = None
 
     def __post_init__(self):
-        self.sentences = Sentences(self.db, len(self.heading), self.lock)
-        self.idf = InverseFrequency(self.db, len(self.heading), self.lock)
+        def read(ids):
+            with self.lock:
+                return store.read_sentences(self.db, ids)
+
+        def frequencies(words):
+            with self.lock:
+                return store.term_frequencies(self.db, words)
+
+        self.sentences = Sentences(read, len(self.heading))
+        self.idf = InverseFrequency(frequencies, len(self.heading))
+
+    def session_store(self, idle_seconds: float):
+        """Where this index's conversations are kept: a SQLite file beside the generations."""
+        from .serve.sessions import SessionStore
+
+        return SessionStore(self.folder / "sessions.sqlite", idle_seconds)
 
     def date_of(self, path: str):
         """A document's publication date (a datetime.date), or None."""

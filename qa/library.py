@@ -14,6 +14,7 @@ from typing import Callable
 from .config import FORMAT_VERSION, MODEL_SHA256
 from .errors import BadDocument, IndexStale
 from .generation import Kept, kept_documents, write_generation
+from .records import Document
 from .index import Progress, _unchanged, live_generation, read_documents, read_manifest, read_parts
 
 Report = Callable[[str], None]
@@ -55,7 +56,7 @@ def remove(folder: Path, names: list[str]) -> dict:
     gone = set()
     for name in names:
         resolved = str(Path(name).resolve())
-        hit = {p.doc.path for p in parts if _matches(p, name, resolved)}
+        hit = {p.doc.path for p in parts if _matches(p.doc, name, resolved)}
         if not hit:
             raise BadDocument(f"no indexed document matches {name!r}; list them with: python cli.py docs")
         gone |= hit
@@ -100,9 +101,10 @@ def update(folder: Path, progress: Progress | None = None, report: Report | None
     return {"added": 0, "updated": len(new), "removed": len(gone), "unchanged": len(kept) - len(new)}
 
 
-def _matches(part: Kept, name: str, resolved: str) -> bool:
-    path = part.doc.path
+def _matches(doc: Document, name: str, resolved: str) -> bool:
+    """Whether `name` (a path, a file name, or a glob on path or title; `resolved` its absolute path) names `doc`."""
+    path = doc.path
     if name in (path, Path(path).name, resolved):
         return True
     return fnmatch.fnmatch(path, name) or fnmatch.fnmatch(Path(path).name, name) or \
-        bool(part.doc.title and fnmatch.fnmatch(part.doc.title.lower(), name.lower()))
+        bool(doc.title and fnmatch.fnmatch(doc.title.lower(), name.lower()))

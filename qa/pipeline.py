@@ -12,6 +12,7 @@ from .read.reading import read_batch
 from .records import Answer, Hit
 from .retrieve import retrieve_batch
 from .scope import Scope, rows_in
+from .store import is_database
 
 
 def check_question(question: object, limit: int) -> str:
@@ -27,6 +28,10 @@ def check_question(question: object, limit: int) -> str:
 def open_index(folder: Path | None = None, cfg: Settings | None = None, rebuild: bool = True, progress=None) -> Index:
     """The index at `folder`; the default folder is built from the seed documents on first use."""
     cfg = cfg or settings()
+    if is_database(cfg.store):
+        from .store import postgres
+
+        return postgres.open_index(cfg.store, rebuild=rebuild, progress=progress)
     folder = Path(folder or cfg.index_dir)
     if not (folder / "CURRENT").exists() and folder.resolve() == cfg.index_dir.resolve():
         seeds = sorted(str(p) for p in cfg.seeds_dir.glob("*") if p.suffix.lower() in (".txt", ".md", ".markdown"))

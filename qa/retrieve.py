@@ -24,6 +24,17 @@ def retrieve_batch(index: Index, questions: list[str], vectors: np.ndarray, k: i
     the parts for the reranker."""
     only = only or [None] * len(questions)
     pool = max(POOL, 5 * k)
+    if hasattr(index, "candidates"):  # a database store finds them with its own queries
+        found = index.candidates(questions, vectors, pool, only)
+    else:
+        found = embedded_candidates(index, questions, vectors, pool, only)
+    return [fuse(index, c, k) for c in found]
+
+
+def embedded_candidates(index: Index, questions: list[str], vectors: np.ndarray, pool: int,
+                        only: list[np.ndarray | None]) -> list[dict]:
+    """Per question: the union of each retriever's best `pool` rows, their four scores and heading
+    flags, and each score's mean and spread over all rows."""
     dense_sent = index.sentence_vectors.search(vectors, pool)
     dense_win = index.window_vectors.search(vectors, pool)
     lex_sent, lex_win = index.lexical
@@ -42,12 +53,21 @@ def retrieve_batch(index: Index, questions: list[str], vectors: np.ndarray, k: i
             ids = np.unique(np.concatenate([ds_ids, dw_ids, top_ids(bm, pool), top_ids(bw, pool)]))
             cos = ds_all[ids] if ds_all is not None else index.sentence_vectors.cosines(vectors[qi], ids)
             wcos = dw_all[ids] if dw_all is not None else index.window_vectors.cosines(vectors[qi], ids)
-        zd, zb = z(cos, ds_mean, ds_sd), z(bm[ids], float(bm.mean()), float(bm.std()))
-        zwd, zwb = z(wcos, dw_mean, dw_sd), z(bw[ids], float(bw.mean()), float(bw.std()))
-        fused = zd + zb + WINDOW_WEIGHT * (zwd + zwb) - HEADING_PENALTY * index.heading[ids]
-        top = np.argsort(-fused, kind="stable")[:k]
-        sents = dict(zip(ids[top].tolist(), index.sentences.many(ids[top].tolist())))
-        out.append([Hit(sents[int(ids[i])], float(fused[i]), float(cos[i]), float(bm[ids[i]]),
-                        {"zd": float(zd[i]), "zb": float(zb[i]), "zwd": float(zwd[i]), "zwb": float(zwb[i]),
-                         "fused": float(fused[i])}) for i in top])
+        out.append({"ids": ids, "cos": cos, "wcos": wcos, "bm": bm[ids], "bw": bw[ids], "heading": index.heading[ids],
+                    "stats": {"dense_sentences": (ds_mean, ds_sd), "dense_windows": (dw_mean, dw_sd),
+                              "bm25_sentences": (float(bm.mean()), float(bm.std())),
+                              "bm25_windows": (float(bw.mean()), float(bw.std()))}})
     return out
+
+
+def fuse(index: Index, found: dict, k: int) -> list[Hit]:
+    """The k best of one question's candidates by the fused score."""
+    ids, cos, bm, s = found["ids"], found["cos"], found["bm"], found["stats"]
+    zd, zb = z(cos, *s["dense_sentences"]), z(bm, *s["bm25_sentences"])
+    zwd, zwb = z(found["wcos"], *s["dense_windows"]), z(found["bw"], *s["bm25_windows"])
+    fused = zd + zb + WINDOW_WEIGHT * (zwd + zwb) - HEADING_PENALTY * found["heading"]
+    top = np.argsort(-fused, kind="stable")[:k]
+    sents = dict(zip(ids[top].tolist(), index.sentences.many(ids[top].tolist())))
+    return [Hit(sents[int(ids[i])], float(fused[i]), float(cos[i]), float(bm[i]),
+                {"zd": float(zd[i]), "zb": float(zb[i]), "zwd": float(zwd[i]), "zwb": float(zwb[i]),
+                 "fused": float(fused[i])}) for i in top]

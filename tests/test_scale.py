@@ -63,7 +63,7 @@ def test_opening_reads_no_sentence_and_a_question_reads_few(approximate_index):
 
 
 def test_sentences_by_id_match_a_full_read(loaded):
-    from qa import store
+    from qa.store import sqlite as store
 
     every = store.read_sentences(loaded.db)
     assert [s.text for s in loaded.sentences] == [s.text for s in every]

@@ -17,7 +17,6 @@ from ..conversation import Conversation
 from ..errors import BadQuestion, QAError
 from ..pipeline import check_question, open_index, select_facts
 from ..scope import make_scope, rows_in
-from .sessions import SessionStore
 
 
 class UnknownSession(QAError):
@@ -41,7 +40,7 @@ class Service:
         question_encoder()
         default_reader()
         answer_requests(self.index, [{"question": "What is this about?"}], {})  # loads the rest
-        self.sessions = SessionStore(self.index.folder / "sessions.sqlite", self.cfg.session_idle_seconds)
+        self.sessions = self.index.session_store(self.cfg.session_idle_seconds)
         self._cache: OrderedDict = OrderedDict()
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="qa-answer")
         self._queue: asyncio.Queue | None = None
@@ -116,22 +115,23 @@ class Service:
 
     def _answer_many(self, requests: list[dict]) -> list[dict]:
         """On the worker thread: the requests answered together, conversations loaded and saved per turn."""
-        ids = {r["session"] for r in requests if r["session"] is not None}
+        ids = sorted({r["session"] for r in requests if r["session"] is not None})
         held = {r["session"]: r["conversation"] for r in requests if "conversation" in r}
-        convs = {sid: held.get(sid) or self.sessions.get(sid) or Conversation() for sid in ids}
-        out = []
-        for req, res in answer_requests(self.index, requests, convs):
-            res.pop("id", None)
-            if req.get("conversation") is not None:
-                res.pop("session", None)
-            elif req["session"] is not None:
-                self.sessions.save(req["session"], convs[req["session"]])
-                res["session"] = req["session"]
-            elif self.cfg.answer_cache:
-                self._cache[(req["question"], req["k"], req["scope"])] = copy.deepcopy(res)
-                while len(self._cache) > self.cfg.answer_cache:
-                    self._cache.popitem(last=False)
-            out.append(res)
+        with self.sessions.turn(ids) as stored:  # in a shared database, these conversations are locked until saved
+            convs = {sid: held.get(sid) or stored.get(sid) or Conversation() for sid in ids}
+            out = []
+            for req, res in answer_requests(self.index, requests, convs):
+                res.pop("id", None)
+                if req.get("conversation") is not None:
+                    res.pop("session", None)
+                elif req["session"] is not None:
+                    self.sessions.save(req["session"], convs[req["session"]])
+                    res["session"] = req["session"]
+                elif self.cfg.answer_cache:
+                    self._cache[(req["question"], req["k"], req["scope"])] = copy.deepcopy(res)
+                    while len(self._cache) > self.cfg.answer_cache:
+                        self._cache.popitem(last=False)
+                out.append(res)
         return out
 
     # -- conversations, facts, documents ---------------------------------------------------------

