@@ -139,9 +139,11 @@ def report(tp: dict, lib: dict) -> str:
         f"- in-process: add {med(lib['add_s']):.2f} s, remove {med(lib['remove_s']):.2f} s (median of {len(lib['add_s'])})",
         f"- `python cli.py add` {med(lib['cli_add_s']):.2f} s, `python cli.py remove` {med(lib['cli_remove_s']):.2f} s "
         "(whole process, start-up included)", "",
-        "A change writes a new generation: the other documents' units, facts and vectors are carried over "
-        "(not re-parsed, not re-embedded), BM25 and the store are written anew, so the latency grows with "
-        "the index's size; segments (Lucene-style) would make it grow with the change's size.", ""])
+        "A change writes a new generation: the other documents' rows are copied inside SQLite and their vectors "
+        "and BM25 term counts sliced from the live generation's files (nothing parsed, embedded or tokenized "
+        "again); BM25 is computed again from the counts, term frequencies change by difference. What remains "
+        "grows with the index's size (copying, fsync), not with parsing. `python cli.py add` also loads spaCy "
+        "and the torch encoder (most of its extra time).", ""])
 
 
 def main() -> None:

@@ -10,5 +10,11 @@ if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt
         || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q --no-install-recommends chromium >/dev/null 2>&1; }) \
         || echo "warning: could not install chromium; the widget's browser tests will be skipped" >&2
 fi
+# The library's crash tests kill `add` and `remove` at their file-system calls with strace.
+if ! command -v strace >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    (apt-get install -y -q --no-install-recommends strace >/dev/null 2>&1 \
+        || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q --no-install-recommends strace >/dev/null 2>&1; }) \
+        || echo "warning: could not install strace; the library's crash tests will be skipped" >&2
+fi
 export HF_HUB_OFFLINE=1
 exec .venv/bin/python -m pytest -q "$@"

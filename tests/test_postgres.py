@@ -146,3 +146,15 @@ def test_an_unreachable_database_is_one_clear_line():
     r = run_cli("--store", "postgresql://nobody@127.0.0.1:1/none", "ask", "When?")
     assert r.returncode == 1 and r.stderr.startswith("error: cannot reach the PostgreSQL server at 127.0.0.1:1/none")
     assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_a_database_without_pgvector_says_how_to_add_it(pg):
+    import psycopg
+
+    with psycopg.connect(pg, autocommit=True) as conn:
+        conn.execute("CREATE ROLE plain LOGIN")
+        conn.execute("CREATE DATABASE plain OWNER plain")
+    url = pg.replace("postgres@", "plain@").rsplit("/", 1)[0] + "/plain"
+    r = run_cli("--store", url, "ask", "When?")
+    assert r.returncode == 1 and "lacks the pgvector extension" in r.stderr and "CREATE EXTENSION vector;" in r.stderr
+    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1

