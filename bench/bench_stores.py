@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import random
+import sqlite3
 import statistics
 import sys
 import time
@@ -38,6 +39,7 @@ def parts_of(folder: Path) -> list:
     from qa.store import sqlite as store
 
     gen = live_generation(folder)
+    store.migrate(sqlite3.connect(gen / "store.sqlite")).close()  # a tier made by an older version: columns added
     db = store.open_readonly(gen / "store.sqlite")
     docs, rows = store.read_documents(db, with_text=True), store.document_rows(db)
     units, facts = store.read_sentences(db), store.read_facts(db)
@@ -77,7 +79,7 @@ def timed_questions(index, questions: list[str]) -> dict:
     pct = lambda xs, p: sorted(xs)[min(len(xs) - 1, int(p * len(xs)))] * 1000  # noqa: E731
     return {"retrieve_p50_ms": pct(retrieval, 0.5), "retrieve_p95_ms": pct(retrieval, 0.95),
             "ask_p50_ms": pct(total, 0.5), "ask_p95_ms": pct(total, 0.95),
-            "answers": [(a.text, a.abstained) for a in answers]}
+            "answers": [(a.answer, a.abstained) for a in answers]}
 
 
 def main() -> None:

@@ -98,8 +98,40 @@ class InverseFrequency:
         return default if df is None else math.log((self._n + 1) / (df + 0.5))
 
 
+class Reading:
+    """What reading asks of an index beyond its store, the same for every store: documents' dates,
+    the facts stated in some sentences, a sentence's neighbours (from `documents`, `facts`, `around`)."""
+
+    def date_of(self, path: str):
+        """A document's publication date (a datetime.date), or None."""
+        import datetime as dt
+
+        d = next((d.date for d in self.documents if d.path == path), None)
+        return dt.date.fromisoformat(d) if d else None
+
+    @property
+    def dateline(self):
+        """The publication date of the first dated document, the base for relative dates in questions."""
+        import datetime as dt
+
+        d = next((d.date for d in self.documents if d.date), None)
+        return dt.date.fromisoformat(d) if d else None
+
+    def facts_about(self, hits: list[Hit]) -> list[Fact]:
+        """The facts stated in the hits' sentences (a fact answers only where the reader read its
+        sentence), in id order."""
+        places = list({(h.sentence.doc, h.sentence.start) for h in hits})
+        if not places:
+            return []
+        return self.facts(" OR ".join(["(doc = ? AND start = ?)"] * len(places)), tuple(x for p in places for x in p))
+
+    def neighbours(self, s: Sentence) -> list[Sentence]:
+        """The sentences just before and after `s` in its document."""
+        return [x for x in self.around(s) if x is not None]
+
+
 @dataclass
-class Index:
+class Index(Reading):
     """One generation, opened without loading it: vectors and BM25 memory-mapped, sentences and facts
     read from SQLite when a question needs them."""
 
@@ -133,21 +165,6 @@ class Index:
 
         return SessionStore(self.folder / "sessions.sqlite", idle_seconds)
 
-    def date_of(self, path: str):
-        """A document's publication date (a datetime.date), or None."""
-        import datetime as dt
-
-        d = next((d.date for d in self.documents if d.path == path), None)
-        return dt.date.fromisoformat(d) if d else None
-
-    @property
-    def dateline(self):
-        """The publication date of the first dated document, the base for relative dates in questions."""
-        import datetime as dt
-
-        d = next((d.date for d in self.documents if d.date), None)
-        return dt.date.fromisoformat(d) if d else None
-
     def correct(self, question: str) -> str:
         """The question with its misspelt words replaced by the documents' closest words."""
         def known(words):
@@ -166,14 +183,6 @@ class Index:
         """Stored facts in id order, narrowed by an SQL condition over the facts table."""
         with self.lock:
             return store.read_facts(self.db, where, args)
-
-    def facts_about(self, hits: list[Hit]) -> list[Fact]:
-        """The facts stated in the hits' sentences (a fact answers only where the reader read its
-        sentence), in id order."""
-        places = list({(h.sentence.doc, h.sentence.start) for h in hits})
-        if not places:
-            return []
-        return self.facts(" OR ".join(["(doc = ? AND start = ?)"] * len(places)), tuple(x for p in places for x in p))
 
     def document_rows(self) -> dict[str, tuple[int, int]]:
         """Each document's [first, last) rows, read once."""
@@ -200,10 +209,6 @@ class Index:
             chars = dict(self.db.execute("SELECT path, length(text) FROM documents").fetchall())
             facts = self.db.execute("SELECT count(*) FROM facts").fetchone()[0]
         return {"sentences": per_doc, "chars": chars, "facts": facts}
-
-    def neighbours(self, s: Sentence) -> list[Sentence]:
-        """The sentences just before and after `s` in its document."""
-        return [x for x in self.around(s) if x is not None]
 
     def around(self, s: Sentence) -> tuple[Sentence | None, Sentence | None]:
         """The sentence just before `s` and the one just after, in its document (None at an edge)."""

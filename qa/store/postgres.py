@@ -27,7 +27,8 @@ import numpy as np
 
 from ..config import FORMAT_VERSION, MODEL_NAME, MODEL_SHA256
 from ..errors import BadDocument, IndexMissing, IndexStale, StoreUnavailable
-from ..records import Document, Fact, Hit, Sentence
+from ..index import Reading
+from ..records import Document, Fact, Sentence
 from .sqlite import FACT_COLUMNS, SENTENCE_COLUMNS, fact_row, sentence_row
 
 DIM = 384
@@ -300,7 +301,7 @@ def _units_sql(where: str) -> str:
 
 # -- reading ---------------------------------------------------------------------------------------
 
-class Index:
+class Index(Reading):
     """The documents in PostgreSQL, with the embedded `qa.index.Index`'s interface for reading."""
 
     def __init__(self, store: Store):
@@ -343,19 +344,6 @@ class Index:
         with self.store.transaction() as conn:
             return dict(conn.execute("SELECT word, df FROM terms WHERE word = ANY(%s)", (words,)).fetchall())
 
-    def date_of(self, path: str):
-        import datetime as dt
-
-        d = next((d.date for d in self.documents if d.path == path), None)
-        return dt.date.fromisoformat(d) if d else None
-
-    @property
-    def dateline(self):
-        import datetime as dt
-
-        d = next((d.date for d in self.documents if d.date), None)
-        return dt.date.fromisoformat(d) if d else None
-
     def correct(self, question: str) -> str:
         from ..lexical import correct
 
@@ -376,12 +364,6 @@ class Index:
         with self.store.transaction() as conn:
             return [fact_row(r) for r in conn.execute(query, args)]
 
-    def facts_about(self, hits: list[Hit]) -> list[Fact]:
-        places = list({(h.sentence.doc, h.sentence.start) for h in hits})
-        if not places:
-            return []
-        return self.facts(" OR ".join(["(doc = ? AND start = ?)"] * len(places)), tuple(x for p in places for x in p))
-
     def document_rows(self) -> dict[str, tuple[int, int]]:
         if self._rows is None:
             with self.store.transaction() as conn:
@@ -401,9 +383,6 @@ class Index:
         cat = self.catalogue()
         return {"sentences": {r["doc"]: r["sentences"] for r in cat}, "chars": {r["doc"]: r["chars"] for r in cat},
                 "facts": sum(r["facts"] for r in cat)}
-
-    def neighbours(self, s: Sentence) -> list[Sentence]:
-        return [x for x in self.around(s) if x is not None]
 
     def around(self, s: Sentence) -> tuple[Sentence | None, Sentence | None]:
         got = {x.id: x for x in self._read_units([j for j in (s.id - 1, s.id + 1) if j >= 0])}  # ids may have gaps

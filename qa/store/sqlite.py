@@ -60,10 +60,16 @@ MIGRATIONS = [m001_create_tables, m002_create_facts, m003_create_terms, m004_kee
 
 def create(path: Path) -> sqlite3.Connection:
     """A new store at `path`, migrated to the newest schema."""
-    db = sqlite3.connect(str(path))
-    for i, migrate in enumerate(MIGRATIONS, start=1):
-        migrate(db)
+    return migrate(sqlite3.connect(str(path)))
+
+
+def migrate(db: sqlite3.Connection) -> sqlite3.Connection:
+    """The store with the migrations it lacks applied, in order."""
+    done = db.execute("PRAGMA user_version").fetchone()[0]
+    for i, step in enumerate(MIGRATIONS[done:], start=done + 1):
+        step(db)
         db.execute(f"PRAGMA user_version = {i}")
+    db.commit()
     return db
 
 
