@@ -113,8 +113,10 @@ def main() -> None:
         postgres.write(postgres.connect(url), parts, set(), everything=True)
         out["postgres_write_s"] = time.perf_counter() - t
         print(out, flush=True)
-        with postgres.connect(url).transaction() as conn:
-            conn.execute("ANALYZE")  # planner statistics after the bulk load, as autovacuum would soon take
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True) as conn:  # as autovacuum soon would: planner statistics, and
+            conn.execute("VACUUM ANALYZE")                  # the visibility map that index-only scans need
             out["postgres_mib"] = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0] / 2**20
         embedded = load(a.work / "stores-embedded", rebuild=False)
         database = postgres.open_index(url, rebuild=False)

@@ -51,7 +51,8 @@ CREATE INDEX units_doc ON units (doc_id, position);
 CREATE INDEX units_embedding ON units USING hnsw (embedding vector_ip_ops);
 CREATE INDEX units_window_embedding ON units USING hnsw (window_embedding vector_ip_ops);
 CREATE TABLE postings (field smallint NOT NULL, term text NOT NULL, unit_id bigint NOT NULL REFERENCES units(id)
-                       ON DELETE CASCADE, tf int NOT NULL, PRIMARY KEY (field, term, unit_id));
+                       ON DELETE CASCADE, tf int NOT NULL, dl int NOT NULL,
+                       PRIMARY KEY (field, term, unit_id) INCLUDE (tf, dl));  -- BM25 read from the index alone
 CREATE INDEX postings_unit ON postings (unit_id);
 CREATE TABLE facts (id bigint PRIMARY KEY, doc_id bigint NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
                     kind text, subject text, attribute text, value text, normalized text, unit text, period text,
@@ -206,12 +207,12 @@ def write(store: Store, parts: list, drop: set[str], everything: bool = False) -
                                     json.dumps(u.chunks), u.section, u.page, float(u.kind != "sentence"),
                                     int(lengths[0][i]), int(lengths[1][i]),
                                     _vector(part.sentence_vectors[i]), _vector(part.window_vectors[i])))
-            with conn.cursor().copy("COPY postings (field, term, unit_id, tf) FROM STDIN") as copy:
+            with conn.cursor().copy("COPY postings (field, term, unit_id, tf, dl) FROM STDIN") as copy:
                 for field, counts in ((0, sc), (1, wc)):
                     for i in range(len(units)):
-                        a, b = int(counts.rows[i]), int(counts.rows[i + 1])
+                        a, b, dl = int(counts.rows[i]), int(counts.rows[i + 1]), int(lengths[field][i])
                         for t, n in zip(counts.terms[a:b].tolist(), counts.tf[a:b].tolist()):
-                            copy.write_row((field, counts.vocab[t], first + i, n))
+                            copy.write_row((field, counts.vocab[t], first + i, n, dl))
             if part.facts:
                 conn.cursor().executemany(
                     'INSERT INTO facts (id, doc_id, kind, subject, attribute, value, normalized, unit, period, qualifier,'
@@ -446,8 +447,8 @@ class Index(Reading):
             d AS (SELECT p.term, count(*)::float8 AS df FROM postings p JOIN q USING (term) WHERE p.field = %(field)s
                   GROUP BY p.term),
             s AS (SELECT p.unit_id, sum(q.w * ln(1 + (%(n)s - d.df + 0.5) / (d.df + 0.5)) * p.tf
-                         / (p.tf + {K1} * (1 - {B} + {B} * u.{FIELDS[field]} / %(avgdl)s))) AS score
-                  FROM postings p JOIN q USING (term) JOIN d USING (term) JOIN units u ON u.id = p.unit_id
+                         / (p.tf + {K1} * (1 - {B} + {B} * p.dl / %(avgdl)s))) AS score
+                  FROM postings p JOIN q USING (term) JOIN d USING (term)
                   WHERE p.field = %(field)s {'AND p.unit_id = ANY(%(ids)s)' if ids is not None else ''}
                   GROUP BY p.unit_id)""")
         args = {"terms": list(terms), "weights": list(terms.values()), "field": field, "n": n,
