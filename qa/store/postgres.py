@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 import uuid
 from collections import Counter
@@ -469,6 +470,7 @@ class Sessions:
 
     def __init__(self, store: Store, idle_seconds: float):
         self.store, self.idle = store, idle_seconds
+        self._turn = threading.local()  # the transaction of the turn this thread is in, if any
 
     def create(self) -> str:
         from ..conversation import Conversation
@@ -495,23 +497,24 @@ class Sessions:
         from ..conversation import Conversation
 
         with self.store.transaction() as conn:
-            rows = dict(conn.execute("SELECT id, state FROM sessions WHERE id = ANY(%s) ORDER BY id FOR UPDATE",
-                                     (sorted(sids),)).fetchall())
-            self._conn = conn
+            fresh = time.time() - self.idle  # an idle conversation starts again, as the embedded store's does
+            rows = {sid: state for sid, state, updated in conn.execute(
+                "SELECT id, state, updated FROM sessions WHERE id = ANY(%s) ORDER BY id FOR UPDATE", (sorted(sids),))
+                if updated >= fresh}
+            self._turn.conn = conn
             try:
                 yield {sid: Conversation.from_dict(rows[sid]) if sid in rows else None for sid in sids}
             finally:
-                self._conn = None
-
-    _conn = None
+                self._turn.conn = None
 
     def save(self, sid: str, conv) -> None:
         now = time.time()
         sql = ("INSERT INTO sessions (id, state, created, updated) VALUES (%s, %s, %s, %s) ON CONFLICT (id)"
                " DO UPDATE SET state = excluded.state, updated = excluded.updated")
         args = (sid, json.dumps(conv.to_dict(), ensure_ascii=False), now, now)
-        if self._conn is not None:
-            self._conn.execute(sql, args)
+        conn = getattr(self._turn, "conn", None)
+        if conn is not None:  # inside this thread's turn: written in its transaction
+            conn.execute(sql, args)
             return
         with self.store.transaction() as conn:
             conn.execute(sql, args)
