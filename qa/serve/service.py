@@ -33,10 +33,12 @@ class Service:
     def __init__(self, index_dir: Path | None = None, cfg: ServeSettings | None = None):
         self.cfg = cfg or ServeSettings()
         self.limit = settings().max_question_chars
-        self.index = open_index(index_dir, rebuild=False)
         from ..embed import question_encoder
         from ..read.reader import default_reader
 
+        question_encoder.start()
+        default_reader.start()
+        self.index = open_index(index_dir, rebuild=False)
         question_encoder()
         default_reader()
         answer_requests(self.index, [{"question": "What is this about?"}], {})  # loads the rest

@@ -35,12 +35,9 @@ from .sqlite import FACT_COLUMNS, SENTENCE_COLUMNS, fact_row, sentence_row
 DIM = 384
 K1, B = 1.5, 0.75     # BM25, as the embedded store's bm25s index
 EF_SEARCH = 400       # HNSW candidate list: at least the pool of rows each retriever proposes
+HALF = f"halfvec({DIM})"  # the HNSW indexes hold the vectors at half precision; candidates are scored in full
 LOCK = 0x5141         # advisory lock held by a change
 FIELDS = {0: "dl_sentence", 1: "dl_window"}
-LEXEMES = {0: "lexemes", 1: "window_lexemes"}
-# The lexical side: "bm25" (BM25 from the postings tables, as the embedded store) or "tsvector"
-# (PostgreSQL full text: the generated columns' GIN index ranked by ts_rank).
-LEXICAL = os.environ.get("QA_PG_LEXICAL", "bm25")
 
 MIGRATIONS = [
     ("tables", f"""
@@ -72,13 +69,11 @@ CREATE TABLE sessions (id text PRIMARY KEY, state jsonb NOT NULL, created double
                        updated double precision NOT NULL);
 CREATE FUNCTION instr(text, text) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT strpos($1, $2)';
 """),
-    ("full-text lexemes", """
-ALTER TABLE units ADD COLUMN window_text text;
-ALTER TABLE units ADD COLUMN lexemes tsvector GENERATED ALWAYS AS (to_tsvector('english', text)) STORED;
-ALTER TABLE units ADD COLUMN window_lexemes tsvector
-    GENERATED ALWAYS AS (to_tsvector('english', coalesce(window_text, ''))) STORED;
-CREATE INDEX units_lexemes ON units USING gin (lexemes);
-CREATE INDEX units_window_lexemes ON units USING gin (window_lexemes);
+    ("half-precision HNSW", f"""
+DROP INDEX units_embedding;
+DROP INDEX units_window_embedding;
+CREATE INDEX units_embedding ON units USING hnsw ((embedding::halfvec({DIM})) halfvec_ip_ops);
+CREATE INDEX units_window_embedding ON units USING hnsw ((window_embedding::halfvec({DIM})) halfvec_ip_ops);
 """),
 ]
 
@@ -164,6 +159,11 @@ def migrate(conn) -> None:
         conn.commit()
 
 
+def nearest_sql(column: str, scope: str = "") -> str:
+    """The `%(pool)s` units nearest to `%(v)s` by `column`, through its half-precision HNSW index."""
+    return f"SELECT id FROM units{scope} ORDER BY {column}::{HALF} <#> %(v)s::{HALF} LIMIT %(pool)s"
+
+
 def _sql(where: str) -> str:
     """A condition written for SQLite (`?` placeholders) as psycopg takes it."""
     return where.replace("?", "%s")
@@ -205,8 +205,7 @@ def write(store: Store, parts: list, drop: set[str], everything: bool = False) -
             next_doc += 1
             units = part.units
             first = next_unit + 1
-            window_texts = windows(units)
-            sc, wc = TermCounts.of_texts([u.text for u in units]), TermCounts.of_texts(window_texts)
+            sc, wc = TermCounts.of_texts([u.text for u in units]), TermCounts.of_texts(windows(units))
             conn.execute("INSERT INTO documents (id, path, sha256, title, date, format, text, pages, entry)"
                          " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
                          (next_doc, part.doc.path, part.doc.sha256, part.doc.title, part.doc.date, part.doc.format,
@@ -214,13 +213,13 @@ def write(store: Store, parts: list, drop: set[str], everything: bool = False) -
             lengths = (_lengths(sc), _lengths(wc))
             with conn.cursor().copy('COPY units (id, doc_id, position, paragraph, start, "end", kind, text, tokens,'
                                     ' entities, chunks, section, page, heading, dl_sentence, dl_window, embedding,'
-                                    ' window_embedding, window_text) FROM STDIN') as copy:
+                                    ' window_embedding) FROM STDIN') as copy:
                 for i, u in enumerate(units):
                     copy.write_row((first + i, next_doc, u.position, u.paragraph, u.start, u.end, u.kind, u.text,
                                     json.dumps([list(t.__dict__.values()) for t in u.tokens]), json.dumps(u.entities),
                                     json.dumps(u.chunks), u.section, u.page, float(u.kind != "sentence"),
                                     int(lengths[0][i]), int(lengths[1][i]),
-                                    _vector(part.sentence_vectors[i]), _vector(part.window_vectors[i]), window_texts[i]))
+                                    _vector(part.sentence_vectors[i]), _vector(part.window_vectors[i])))
             with conn.cursor().copy("COPY postings (field, term, unit_id, tf, dl) FROM STDIN") as copy:
                 for field, counts in ((0, sc), (1, wc)):
                     for i in range(len(units)):
@@ -422,13 +421,11 @@ class Index(Reading):
                 args = {"v": vec, "pool": pool, "rows": None if rows is None else [int(r) for r in rows]}
                 ids = set()
                 for column in ("embedding", "window_embedding"):
-                    ids |= {i for (i,) in conn.execute(f"SELECT id FROM units{scope} ORDER BY {column} <#> %(v)s::vector"
-                                                       f" LIMIT %(pool)s", args)}
+                    ids |= {i for (i,) in conn.execute(nearest_sql(column, scope), args)}
                 terms = Counter(_tokenize([q], return_ids=False)[0])
                 lexical = {}
                 for field in FIELDS:
-                    top, total, squares = (self._bm25(conn, field, terms, pool, rows) if LEXICAL == "bm25"
-                                           else self._full_text(conn, field, q, pool, rows))
+                    top, total, squares = self._bm25(conn, field, terms, pool, rows)
                     ids |= set(top)
                     lexical[field] = (total, squares)
                 ids = np.array(sorted(ids), dtype=np.int64)
@@ -436,8 +433,7 @@ class Index(Reading):
                     "SELECT id, -(embedding <#> %(v)s::vector), -(window_embedding <#> %(v)s::vector), heading FROM units"
                     " WHERE id = ANY(%(ids)s)", {"v": vec, "ids": ids.tolist()})}
                 cos, wcos, heading = (np.array([got[i][k] for i in ids.tolist()], dtype=np.float32) for k in range(3))
-                bm = [(self._bm25(conn, f, terms, None, ids.tolist()) if LEXICAL == "bm25"
-                       else self._full_text(conn, f, q, None, ids.tolist()))[0] for f in FIELDS]
+                bm = [self._bm25(conn, f, terms, None, ids.tolist())[0] for f in FIELDS]
                 stats = {}
                 for field, name in ((0, "sentences"), (1, "windows")):
                     n, _, sums, moments = self.corpus[field]
@@ -473,24 +469,6 @@ class Index(Reading):
             return (dict(conn.execute(scored + " SELECT unit_id, score FROM s", args).fetchall()),)
         rows = conn.execute(scored + " SELECT unit_id, score, sum(score) OVER (), sum(score * score) OVER () FROM s"
                             " ORDER BY score DESC, unit_id LIMIT %(pool)s", {**args, "pool": pool}).fetchall()
-        if not rows:
-            return {}, 0.0, 0.0
-        return {i: s for i, s, _, _ in rows}, float(rows[0][2]), float(rows[0][3])
-
-
-    def _full_text(self, conn, field: int, question: str, pool: int | None, ids: list | None):
-        """As `_bm25`, from PostgreSQL's full text: units holding any of the question's lexemes
-        (english configuration: stop words out, Snowball stems), ranked by ts_rank."""
-        column = LEXEMES[field]
-        query = "replace(plainto_tsquery('english', %(q)s)::text, '&', '|')::tsquery"
-        args = {"q": question, "ids": ids, "pool": pool}
-        if pool is None:
-            return (dict(conn.execute(f"SELECT id, ts_rank({column}, {query}) FROM units WHERE id = ANY(%(ids)s)"
-                                      f" AND {column} @@ {query}", args).fetchall()),)
-        rows = conn.execute(f"""SELECT id, score, sum(score) OVER (), sum(score * score) OVER () FROM
-            (SELECT id, ts_rank({column}, {query})::float8 AS score FROM units
-             WHERE {column} @@ {query} {'AND id = ANY(%(ids)s)' if ids is not None else ''}) s
-            ORDER BY score DESC, id LIMIT %(pool)s""", args).fetchall()
         if not rows:
             return {}, 0.0, 0.0
         return {i: s for i, s, _, _ in rows}, float(rows[0][2]), float(rows[0][3])
