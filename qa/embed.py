@@ -160,8 +160,10 @@ class Once:
             return self._value
 
     def start(self) -> None:
+        """Not a daemon thread: a process that ends early (a bad question, an unreachable store) waits
+        for the load to finish, since onnxruntime aborts when torn down in the middle of one."""
         if self._value is None:
-            threading.Thread(target=self._quietly, daemon=True).start()
+            threading.Thread(target=self._quietly, daemon=False).start()
 
     def _quietly(self) -> None:
         try:

@@ -158,3 +158,25 @@ def test_a_database_without_pgvector_says_how_to_add_it(pg):
     r = run_cli("--store", url, "ask", "When?")
     assert r.returncode == 1 and "lacks the pgvector extension" in r.stderr and "CREATE EXTENSION vector;" in r.stderr
     assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_a_database_of_an_older_schema_is_migrated_in_place(pg, files):
+    """A store written before migration 2 (full-precision HNSW indexes) is brought up to date by the
+    next command, keeping its rows, and answers as before."""
+    import psycopg
+
+    with psycopg.connect(pg, autocommit=True) as conn:
+        conn.execute("CREATE DATABASE older")
+    url = pg.rsplit("/", 1)[0] + "/older"
+    assert cli(url, "build", str(files / SEED.name)).returncode == 0
+    before = answers(url, questions=QUESTIONS[:4])
+    with psycopg.connect(url, autocommit=True) as conn:  # as migration 1 left it
+        conn.execute("DROP INDEX units_embedding; DROP INDEX units_window_embedding")
+        conn.execute("CREATE INDEX units_embedding ON units USING hnsw (embedding vector_ip_ops)")
+        conn.execute("CREATE INDEX units_window_embedding ON units USING hnsw (window_embedding vector_ip_ops)")
+        conn.execute("DELETE FROM qa_schema WHERE version > 1")
+    assert [gist(a) for a in answers(url, questions=QUESTIONS[:4])] == [gist(a) for a in before]
+    with psycopg.connect(url) as conn:
+        assert [v for (v,) in conn.execute("SELECT version FROM qa_schema ORDER BY version")] == [1, 2]
+        definition = conn.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'units_embedding'").fetchone()[0]
+        assert "halfvec" in definition

@@ -129,7 +129,11 @@ def _configure(conn) -> None:
 def _ensure_extension(conn, url: str) -> None:
     import psycopg
 
-    if conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'vector'").fetchone():
+    have = conn.execute("SELECT extversion FROM pg_extension WHERE extname = 'vector'").fetchone()
+    if have:
+        if tuple(int(x) for x in have[0].split(".")[:2] if x.isdigit()) < (0, 7):
+            raise StoreUnavailable(f"the database at {_where(url)} has pgvector {have[0]}; the store needs 0.7 or newer "
+                                   "(halfvec): install it on the server, then run ALTER EXTENSION vector UPDATE;")
         return
     try:
         conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
