@@ -35,3 +35,24 @@ def test_a_real_ask_imports_no_torch_nor_spacy(serve_index):
     assert run.returncode == 0, run.stderr
     assert "2024" in run.stdout
     assert "HEAVY []" in run.stdout
+
+
+def test_the_kept_optimized_graph_gives_the_same_outputs(tmp_path, monkeypatch):
+    """The first session of a model keeps onnxruntime's optimized graph in the cache folder; later
+    sessions load it (no optimizing at start-up) and give the same vectors and readings; a damaged
+    copy is made again."""
+    from qa.embed import OnnxEncoder
+    from qa.read.reader import Reader
+
+    monkeypatch.setenv("QA_CACHE_DIR", str(tmp_path))
+    pairs = (QUESTIONS[:2], ["Mass production will start in the first half of 2024.", "Lei Jun is the CEO."], [""] * 2, [""] * 2)
+    first, reader = OnnxEncoder().encode(QUESTIONS), Reader().read(*pairs)
+    kept = sorted(p.name for p in tmp_path.iterdir())
+    assert len(kept) == 2 and all(n.endswith(".onnx") for n in kept), kept
+    assert np.array_equal(OnnxEncoder().encode(QUESTIONS), first)
+    assert repr(Reader().read(*pairs)) == repr(reader)
+    for p in tmp_path.iterdir():
+        p.write_bytes(b"not a model")
+    assert np.array_equal(OnnxEncoder().encode(QUESTIONS), first)
+    assert repr(Reader().read(*pairs)) == repr(reader)
+    assert all(p.stat().st_size > 1_000_000 for p in tmp_path.iterdir())

@@ -57,11 +57,12 @@ class Reader:
     def __init__(self, path: Path = READER_FILE, check: bool = True, threads: int = 2):
         if not path.is_file():
             raise ModelError(f"the reader model is missing at {path} - reinstall the project (pip install -e .)")
+        want = None
         if check:
             want = json.loads(READER_CARD.read_text())["sha256"]
             if sha256(path) != want:
                 raise ModelError(f"the reader model at {path} does not match its recorded SHA-256 - reinstall the project")
-        self._session = onnx_session(path, threads)
+        self._session = onnx_session(path, threads, want)
 
     def read(self, questions: list[str], candidates: list[str], before: list[str], after: list[str],
              batch: int = 1) -> list[Reading]:
