@@ -125,6 +125,11 @@ class Reading:
             return []
         return self.facts(" OR ".join(["(doc = ? AND start = ?)"] * len(places)), tuple(x for p in places for x in p))
 
+    def version(self) -> object:
+        """What names the documents served now: answers cached under another are stale. An embedded
+        index serves the generation it opened until it is opened again."""
+        return None
+
     def neighbours(self, s: Sentence) -> list[Sentence]:
         """The sentences just before and after `s` in its document."""
         return [x for x in self.around(s) if x is not None]

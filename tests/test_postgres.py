@@ -180,3 +180,19 @@ def test_a_database_of_an_older_schema_is_migrated_in_place(pg, files):
         assert [v for (v,) in conn.execute("SELECT version FROM qa_schema ORDER BY version")] == [1, 2]
         definition = conn.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'units_embedding'").fetchone()[0]
         assert "halfvec" in definition
+
+
+def test_a_replica_answers_from_the_store_as_changed_by_another_process(pg, files, tmp_path):
+    """A server's answer cache is keyed by the store's version: after another process rebuilds the
+    store without the seed article, the same question is no longer answered from it."""
+    assert cli(pg, "build", str(SEED)).returncode == 0
+    server = Server(tmp_path / "unused", {"QA_STORE": pg})
+    try:
+        ask = lambda: httpx.post(server.url + "/v1/ask", json={"question": QUESTIONS[0]}, timeout=120).json()  # noqa: E731
+        first = ask()
+        assert "2024" in first["answer"] and ask() == first  # the second from the cache
+        assert cli(pg, "build", str(files / "notes.md")).returncode == 0
+        after = ask()
+        assert "2024" not in (after["answer"] or "") and all(SEED.name not in s["doc"] for s in after["sources"])
+    finally:
+        server.stop()

@@ -86,15 +86,15 @@ class Service:
             session = "transient-" + uuid.uuid4().hex
         if must_exist and self.sessions.get(session) is None:
             raise UnknownSession(f"no conversation {session!r} (it may have expired); start one with POST /v1/sessions.")
-        key = (q, k, limits)
-        if session is None and key in self._cache:
+        key = (self.index.version(), q, k, limits) if session is None and self.cfg.answer_cache else None
+        if key in self._cache:
             self._cache.move_to_end(key)
             self.cache_hits += 1
             if self.on_cache_hit:
                 self.on_cache_hit()
             return copy.deepcopy(self._cache[key])
         fut = asyncio.get_running_loop().create_future()
-        req = {"question": q, "session": session, "k": k, "scope": limits}
+        req = {"question": q, "session": session, "k": k, "scope": limits, "cache_key": key}
         if session is not None and session.startswith("transient-"):
             req["conversation"] = conversation
         self._queue.put_nowait((req, fut))
@@ -129,8 +129,8 @@ class Service:
                 elif req["session"] is not None:
                     self.sessions.save(req["session"], convs[req["session"]])
                     res["session"] = req["session"]
-                elif self.cfg.answer_cache:
-                    self._cache[(req["question"], req["k"], req["scope"])] = copy.deepcopy(res)
+                elif req.get("cache_key") is not None:  # under the store's version read before answering
+                    self._cache[req["cache_key"]] = copy.deepcopy(res)
                     while len(self._cache) > self.cfg.answer_cache:
                         self._cache.popitem(last=False)
                 out.append(res)

@@ -353,6 +353,12 @@ class Index(Reading):
         self.idf = InverseFrequency(self._term_frequencies, n)
         return True
 
+    def version(self) -> object:
+        """The store's version now (a change by any process raises it)."""
+        with self.store.transaction() as conn:
+            row = conn.execute("SELECT value FROM qa_meta WHERE key = 'version'").fetchone()
+        return row[0] if row else None
+
     # the embedded Index's interface -----------------------------------------------------------
     def _read_units(self, ids: list[int]) -> list[Sentence]:
         with self.store.transaction() as conn:
