@@ -3,6 +3,7 @@ load; typo-tolerant query words."""
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -33,10 +34,14 @@ def _bm25s():
 
         return bm25s
     sys.modules["scipy"] = None  # type: ignore[assignment]  # makes `import scipy.sparse` raise ImportError
+    quiet = os.environ.get("DISABLE_TQDM")
+    os.environ["DISABLE_TQDM"] = "1"  # nor tqdm (40 ms, and a multiprocessing lock at each tokenize): no bars shown
     try:
         import bm25s
     finally:
         del sys.modules["scipy"]
+        if quiet is None:
+            del os.environ["DISABLE_TQDM"]
     return bm25s
 
 

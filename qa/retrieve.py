@@ -46,11 +46,10 @@ def embedded_candidates(index: Index, questions: list[str], vectors: np.ndarray,
             rows = only[qi]
             cos_in = index.sentence_vectors.cosines(vectors[qi], rows)
             wcos_in = index.window_vectors.cosines(vectors[qi], rows)
-            pick = np.unique(np.concatenate([top_ids(cos_in, pool), top_ids(wcos_in, pool),
-                                             top_ids(bm[rows], pool), top_ids(bw[rows], pool)]))
+            pick = union(top_ids(cos_in, pool), top_ids(wcos_in, pool), top_ids(bm[rows], pool), top_ids(bw[rows], pool))
             ids, cos, wcos = rows[pick], cos_in[pick], wcos_in[pick]
         else:
-            ids = np.unique(np.concatenate([ds_ids, dw_ids, top_ids(bm, pool), top_ids(bw, pool)]))
+            ids = union(ds_ids, dw_ids, top_ids(bm, pool), top_ids(bw, pool))
             cos = ds_all[ids] if ds_all is not None else index.sentence_vectors.cosines(vectors[qi], ids)
             wcos = dw_all[ids] if dw_all is not None else index.window_vectors.cosines(vectors[qi], ids)
         out.append({"ids": ids, "cos": cos, "wcos": wcos, "bm": bm[ids], "bw": bw[ids], "heading": index.heading[ids],
@@ -58,6 +57,13 @@ def embedded_candidates(index: Index, questions: list[str], vectors: np.ndarray,
                               "bm25_sentences": (float(bm.mean()), float(bm.std())),
                               "bm25_windows": (float(bw.mean()), float(bw.std()))}})
     return out
+
+
+def union(*ids: np.ndarray) -> np.ndarray:
+    """The sorted distinct row numbers of all `ids` (np.unique's result, without the numpy.ma import
+    np.unique costs a cold start)."""
+    a = np.sort(np.concatenate(ids))
+    return a[np.concatenate(([True], a[1:] != a[:-1]))] if len(a) else a
 
 
 def fuse(index: Index, found: dict, k: int) -> list[Hit]:
