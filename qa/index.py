@@ -28,7 +28,6 @@ from . import dense
 from .store import sqlite as store
 from .config import FORMAT_VERSION, MODEL_SHA256
 from .errors import BadDocument, IndexCorrupt, IndexMissing, IndexStale
-from .ingest import collect, read_document, split_many
 from .generation import Part, windows, write_generation
 from .lexical import Lexical, correct
 from .records import Document, Fact, Hit, Sentence
@@ -293,6 +292,8 @@ def read_parts(docs: list[Document], encoder=None, progress: Progress | None = N
 
     if not docs:
         return []
+    from .ingest import split_many
+
     say = progress or (lambda *a: None)
     nlp = english()
     analysed = []
@@ -327,6 +328,8 @@ def read_parts(docs: list[Document], encoder=None, progress: Progress | None = N
 def read_documents(paths: list[str], skipped: Callable[[str], None] | None = None, glob: str | None = None,
                    exclude: list[str] | None = None) -> list[Document]:
     """The readable documents among `paths` (folders walked); see `build` for the unreadable."""
+    from .ingest import collect, read_document  # reading documents is for builds: not on the question path
+
     if not paths:
         raise BadDocument("no documents given; name at least one file or folder.")
     files = collect(paths, glob, exclude)
