@@ -125,9 +125,13 @@ class Reading:
         return self.facts(" OR ".join(["(doc = ? AND start = ?)"] * len(places)), tuple(x for p in places for x in p))
 
     def version(self) -> object:
-        """What names the documents served now: answers cached under another are stale. An embedded
-        index serves the generation it opened until it is opened again."""
+        """What names the store's documents now: answers cached under another are stale."""
         return None
+
+    def changed(self) -> bool:
+        """Whether another process changed the store since this index opened it, so that it should be
+        opened again (a store that follows changes by itself says no)."""
+        return False
 
     def neighbours(self, s: Sentence) -> list[Sentence]:
         """The sentences just before and after `s` in its document."""
@@ -148,6 +152,7 @@ class Index(Reading):
     lexical: tuple             # BM25 over sentences, over windows
     heading: np.ndarray        # 1.0 where the unit is a headline, dateline or heading
     lock: threading.Lock = field(default_factory=threading.Lock)
+    generation: str = ""       # the folder's generation this index opened
     _vocabulary: list[str] | None = None
     _rows: dict | None = None
 
@@ -162,6 +167,17 @@ class Index(Reading):
 
         self.sentences = Sentences(read, len(self.heading))
         self.idf = InverseFrequency(frequencies, len(self.heading))
+
+    def version(self) -> object:
+        """The folder's live generation now (CURRENT names it; a change by any process renames it)."""
+        try:
+            return (self.folder / "CURRENT").read_text(encoding="utf-8").strip() or None
+        except OSError:
+            return None
+
+    def changed(self) -> bool:
+        now = self.version()
+        return bool(self.generation) and now is not None and now != self.generation
 
     def session_store(self, idle_seconds: float):
         """Where this index's conversations are kept: a SQLite file beside the generations."""
@@ -432,4 +448,4 @@ def open_generation(folder: Path, manifest: dict) -> Index:
         raise IndexCorrupt(f"the index at {folder} is damaged ({str(e)[:80]}); rebuild it with: python cli.py build DOC... --index-dir {folder}") from None
     if not (len(sv) == len(wv) == len(heading) == n):
         raise IndexCorrupt(f"the index at {folder} is damaged (vector count differs); rebuild it with: python cli.py build")
-    return Index(folder, manifest, docs, db, sv, wv, lexical, heading)
+    return Index(folder, manifest, docs, db, sv, wv, lexical, heading, generation=gen.name)

@@ -7,6 +7,7 @@ import asyncio
 import json
 import threading
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -254,3 +255,29 @@ def test_a_bad_index_stops_the_server_in_one_line(tmp_path):
     r = run_cli("serve", "--index-dir", str(tmp_path / "none"), "--port", "1", timeout=120)
     assert r.returncode == 1
     assert r.stderr.startswith("error: no index at") and "Traceback" not in r.stderr
+
+
+def test_a_server_answers_from_documents_added_while_it_runs(tmp_path):
+    """`cli.py add` and `remove` from another process while `serve` runs: the server opens the new
+    generation before its next answer, and its answer cache does not hand out the old answers."""
+    from conftest import SEED
+
+    doc = tmp_path / "harbour.txt"
+    doc.write_text("The harbour master is Anna Berg. She took office in 2019 after twenty years at sea.\n", encoding="utf-8")
+    index = tmp_path / "index"
+    assert run_cli("build", str(SEED), "--index-dir", str(index)).returncode == 0
+    server = Server(index)
+    try:
+        def ask(q):
+            return httpx.post(server.url + "/v1/ask", json={"question": q}, timeout=120).json()
+
+        q = "Who is the harbour master?"
+        assert "Anna Berg" not in (ask(q)["answer"] or "")
+        assert run_cli("add", str(doc), "--index-dir", str(index)).returncode == 0
+        assert ask(q)["answer"] == "Anna Berg"
+        assert len(httpx.get(server.url + "/v1/documents", timeout=60).json()) == 2
+        assert run_cli("remove", doc.name, "--index-dir", str(index)).returncode == 0
+        assert "Anna Berg" not in (ask(q)["answer"] or "")
+        assert [Path(d["doc"]).name for d in httpx.get(server.url + "/v1/documents", timeout=60).json()] == [SEED.name]
+    finally:
+        server.stop()

@@ -69,11 +69,11 @@ def create_app(service: Service, cfg: ServeSettings | None = None) -> FastAPI:
     @v1.get("/facts", response_model=list[dict], summary="Facts taken from the documents")
     async def facts(type: Optional[str] = Query(None, description="entity, quantity, date, relation or derived"),
                     subject: Optional[str] = None, attribute: Optional[str] = None):
-        return service.facts(type, subject, attribute)
+        return await service.facts(type, subject, attribute)
 
     @v1.get("/documents", response_model=list[DocumentOut], summary="The indexed documents")
     async def documents():
-        return service.documents()
+        return await service.documents()
 
     @v1.post("/chat/completions", response_model=ChatCompletion, summary="OpenAI-compatible chat completion",
              responses={200: {"content": {"text/event-stream": {}}}})

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import logging
 import uuid
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
@@ -17,6 +18,8 @@ from ..conversation import Conversation
 from ..errors import BadQuestion, QAError
 from ..pipeline import check_question, open_index, select_facts
 from ..scope import make_scope, rows_in
+
+log = logging.getLogger(__name__)
 
 
 class UnknownSession(QAError):
@@ -33,6 +36,7 @@ class Service:
     def __init__(self, index_dir: Path | None = None, cfg: ServeSettings | None = None):
         self.cfg = cfg or ServeSettings()
         self.limit = settings().max_question_chars
+        self.index_dir = index_dir
         from ..embed import question_encoder
         from ..read.reader import default_reader
 
@@ -117,6 +121,7 @@ class Service:
 
     def _answer_many(self, requests: list[dict]) -> list[dict]:
         """On the worker thread: the requests answered together, conversations loaded and saved per turn."""
+        self._follow_store()
         ids = sorted({r["session"] for r in requests if r["session"] is not None})
         held = {r["session"]: r["conversation"] for r in requests if "conversation" in r}
         with self.sessions.turn(ids) as stored:  # in a shared database, these conversations are locked until saved
@@ -136,6 +141,16 @@ class Service:
                 out.append(res)
         return out
 
+    def _follow_store(self) -> None:
+        """On the worker thread, before answering: an index another process changed since it was
+        opened (`cli.py add`, `remove`, `update`, `build`) is opened again, so that the server answers
+        from the documents as they are now. If the new one cannot be opened, the old one keeps serving."""
+        if self.index.changed():
+            try:
+                self.index = open_index(self.index_dir, rebuild=False)
+            except QAError as e:
+                log.warning("the index changed but could not be opened again (%s); still serving the one opened before", e)
+
     # -- conversations, facts, documents ---------------------------------------------------------
     def new_session(self) -> str:
         return self.sessions.create()
@@ -147,11 +162,19 @@ class Service:
         return {"id": sid, "turns": [{"question": t.question, "rewritten": t.rewritten, "answer": t.answer}
                                      for t in conv.turns]}
 
-    def facts(self, kind: str | None, subject: str | None, attribute: str | None) -> list[dict]:
-        return [f.as_dict() for f in select_facts(self.index, kind, subject, attribute)]
+    async def facts(self, kind: str | None, subject: str | None, attribute: str | None) -> list[dict]:
+        return await self._on_worker(lambda: [f.as_dict() for f in select_facts(self.index, kind, subject, attribute)])
 
-    def documents(self) -> list[dict]:
-        return self.index.catalogue()
+    async def documents(self) -> list[dict]:
+        return await self._on_worker(lambda: self.index.catalogue())
+
+    async def _on_worker(self, read):
+        """`read` on the worker thread, after following the store: where the index is read or replaced."""
+        def run():
+            self._follow_store()
+            return read()
+
+        return await asyncio.get_running_loop().run_in_executor(self._pool, run)
 
     def about(self) -> dict:
         return {"index": str(self.index.folder), "documents": len(self.index.documents),
