@@ -14,10 +14,10 @@ QUESTIONS = ["When does mass production start?", "Who is the CEO of the Xiaomi c
 
 
 def test_question_vectors_match_the_fp32_model():
-    from qa.embed import default_encoder, question_encoder
+    from qa.embed import fp32_encoder, question_encoder
 
     a = question_encoder().encode(QUESTIONS)
-    b = default_encoder().encode(QUESTIONS)
+    b = fp32_encoder().encode(QUESTIONS)
     assert a.shape == b.shape == (len(QUESTIONS), 384)
     assert np.allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-5)
     assert (a * b).sum(1).min() >= 0.999
@@ -35,6 +35,24 @@ def test_a_real_ask_imports_no_torch_nor_spacy(serve_index):
     assert run.returncode == 0, run.stderr
     assert "2024" in run.stdout
     assert "HEAVY []" in run.stdout
+
+
+def test_a_build_and_an_add_import_no_torch(tmp_path):
+    """Builds embed with the same int8 ONNX encoder as questions: no torch, transformers or
+    sentence-transformers in `build` or `add` (spaCy, which reads the documents, is expected)."""
+    from conftest import SEED
+
+    note = tmp_path / "note.txt"
+    note.write_text("The harbour master is Anna Berg. She took office in 2019.\n", encoding="utf-8")
+    for args in (["build", str(SEED)], ["add", str(note)]):
+        code = ("import sys, atexit; "
+                "atexit.register(lambda: print('HEAVY', [m for m in ('torch', 'transformers', 'sentence_transformers', "
+                "'sklearn') if m in sys.modules])); "
+                f"sys.argv = ['cli.py', *{args!r}, '--index-dir', {str(tmp_path / 'index')!r}]; "
+                "from qa.cli_app import main; main()")
+        run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=600)
+        assert run.returncode == 0, run.stderr
+        assert "HEAVY []" in run.stdout, (args, run.stdout)
 
 
 def test_the_kept_optimized_graph_gives_the_same_outputs(tmp_path, monkeypatch):
