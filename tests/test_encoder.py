@@ -25,16 +25,25 @@ def test_question_vectors_match_the_fp32_model():
     assert np.array_equal(question_encoder().encode(QUESTIONS[:1])[0], a[0])
 
 
-def test_a_real_ask_imports_no_torch_nor_spacy(serve_index):
+HEAVY = ("torch", "transformers", "sentence_transformers", "sklearn")
+
+
+def heavy_imports(args: list[str], heavy: tuple[str, ...]):
+    """`cli.py ARGS` run in a new process: the process, and which of `heavy` it had imported at exit."""
     code = ("import sys, atexit; "
-            "atexit.register(lambda: print('HEAVY', [m for m in ('torch', 'transformers', 'sentence_transformers', "
-            "'sklearn', 'spacy', 'thinc') if m in sys.modules])); "
-            f"sys.argv = ['cli.py', 'ask', 'When does mass production start?', '--index-dir', {str(serve_index)!r}]; "
+            f"atexit.register(lambda: print('HEAVY', [m for m in {heavy!r} if m in sys.modules])); "
+            f"sys.argv = ['cli.py', *{args!r}]; "
             "from qa.cli_app import main; main()")
-    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr
+    return run, run.stdout.rsplit("HEAVY ", 1)[-1].strip()
+
+
+def test_a_real_ask_imports_no_torch_nor_spacy(serve_index):
+    run, heavy = heavy_imports(["ask", "When does mass production start?", "--index-dir", str(serve_index)],
+                               HEAVY + ("spacy", "thinc"))
     assert "2024" in run.stdout
-    assert "HEAVY []" in run.stdout
+    assert heavy == "[]"
 
 
 def test_a_build_and_an_add_import_no_torch(tmp_path):
@@ -45,14 +54,7 @@ def test_a_build_and_an_add_import_no_torch(tmp_path):
     note = tmp_path / "note.txt"
     note.write_text("The harbour master is Anna Berg. She took office in 2019.\n", encoding="utf-8")
     for args in (["build", str(SEED)], ["add", str(note)]):
-        code = ("import sys, atexit; "
-                "atexit.register(lambda: print('HEAVY', [m for m in ('torch', 'transformers', 'sentence_transformers', "
-                "'sklearn') if m in sys.modules])); "
-                f"sys.argv = ['cli.py', *{args!r}, '--index-dir', {str(tmp_path / 'index')!r}]; "
-                "from qa.cli_app import main; main()")
-        run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=600)
-        assert run.returncode == 0, run.stderr
-        assert "HEAVY []" in run.stdout, (args, run.stdout)
+        assert heavy_imports([*args, "--index-dir", str(tmp_path / "index")], HEAVY)[1] == "[]", args
 
 
 def test_the_kept_optimized_graph_gives_the_same_outputs(tmp_path, monkeypatch):
