@@ -154,13 +154,14 @@ def onnx_session(path: Path, threads: int = 2, digest: str | None = None):
         root.mkdir(parents=True, exist_ok=True)
     except OSError:
         pass
-    if os.access(root, os.W_OK):  # else no copy is kept: the model is optimized at every start
+    keep = os.access(root, os.W_OK)  # else no copy is kept: the model is optimized at every start
+    if keep:
         opts.optimized_model_filepath = str(part)
     session = ort.InferenceSession(str(path), opts, providers=providers)
-    try:
-        os.replace(part, kept)  # whole or not at all
-    except OSError:
-        if part.parent.is_dir():
+    if keep:
+        try:
+            os.replace(part, kept)  # whole or not at all
+        except OSError:
             part.unlink(missing_ok=True)
     return session
 
@@ -205,7 +206,7 @@ class Once:
 
 @lru_cache(maxsize=1)
 def fp32_encoder() -> SentenceTransformerEncoder:
-    """The fp32 model on torch: what the int8 encoder is checked against (tests) and what training uses."""
+    """The fp32 model on torch: what the int8 encoder is checked against (tests/test_encoder.py)."""
     return SentenceTransformerEncoder()
 
 
