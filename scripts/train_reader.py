@@ -67,17 +67,25 @@ def holding(units, start: int, end: int):
     return None
 
 
-def pairs_for_article(title, text, qas, rng):
-    """Training pairs: dicts of question, unit index, label, answer char span in the unit."""
+def pairs_for_article(title, text, qas, rng, encoder=None):
+    """Training pairs: dicts of question, unit index, label, answer char span in the unit. With an
+    encoder (the second pass), the dense retriever's nearest sentence without the answer joins the
+    negatives: the kind the reader must turn down at question time."""
+    import numpy as np
+
     from qa.lexical import Lexical
 
     units = article_units(title, text)
     lex = Lexical.build([u.text for u in units])
+    if encoder is not None:
+        vecs = encoder.encode([u.text for u in units])
+        qvecs = encoder.encode([q for q, *_ in qas])
     ctx = lambda i: (units[i - 1].text if i > 0 else "", units[i].text, units[i + 1].text if i + 1 < len(units) else "")  # noqa: E731
     out = []
-    for q, impossible, ans, plausible in qas:
+    for n, (q, impossible, ans, plausible) in enumerate(qas):
         scores = lex.scores(q)
         ranked = sorted(range(len(units)), key=lambda i: -scores[i])[:6]
+        dense = [int(i) for i in np.argsort(-(vecs @ qvecs[n]))[:6]] if encoder is not None else []
         if not impossible:
             s, t = ans[0]
             i = holding(units, s, s + len(t))
@@ -88,30 +96,37 @@ def pairs_for_article(title, text, qas, rng):
             texts = {x[1].lower() for x in ans}
             ok = lambda j: j != i and not any(x in units[j].text.lower() for x in texts)  # noqa: E731
             mates = [j for j in range(len(units)) if units[j].paragraph == units[i].paragraph and ok(j)]
-            hard = [j for j in ranked if ok(j)][:3]
-            negs = ([rng.choice(mates)] if mates else []) + ([rng.choice(hard)] if hard else [])
+            near = [j for j in dense if ok(j)][:1]
+            hard = [j for j in ranked if ok(j) and j not in near][:3]
+            negs = ([rng.choice(mates)] if mates else []) + ([rng.choice(hard)] if hard else []) + near
         else:
             negs = []
             for s, t in plausible[:1]:
                 j = holding(units, s, s + len(t))
                 if j is not None:
                     negs.append(j)
-            negs += [j for j in ranked if j not in negs][: 2 - len(negs)]
+            negs += [j for j in dense if j not in negs][:1]
+            negs += [j for j in ranked if j not in negs][: (3 if dense else 2) - len(negs)]
         for j in dict.fromkeys(negs):
             b, c, a = ctx(j)
             out.append(dict(q=q, b=b, c=c, a=a, label=0, span=None))
     return out
 
 
-def prepare(work: Path) -> list[dict]:
-    cache = work / "pairs.json"
+def prepare(work: Path, second: bool = False) -> list[dict]:
+    """The first pass's pairs (cached in pairs.json), or the second pass's (pairs-2.json): fresh
+    draws of the negatives, with the dense retriever's nearest sentence added."""
+    cache = work / ("pairs-2.json" if second else "pairs.json")
     if cache.exists():
         return json.loads(cache.read_text())
-    rng = random.Random(SEED)
+    from qa.embed import question_encoder
+
+    encoder = question_encoder() if second else None
+    rng = random.Random(SEED + second)
     pairs = []
     for name in TRAIN_FILES:
         for title, text, qas in squad_articles(SQUAD / name):
-            pairs += pairs_for_article(title, text, qas, rng)
+            pairs += pairs_for_article(title, text, qas, rng, encoder)
             print(f"  {name}: {title}: {len(pairs):,} pairs so far", flush=True)
     cache.write_text(json.dumps(pairs))
     return pairs
@@ -153,9 +168,9 @@ def make_model():
     return Reader()
 
 
-def batches(pairs, size, rng):
-    """Shuffled batches of similar length (less padding)."""
-    order = list(range(len(pairs)))
+def batches(pairs, size, rng, ids=None):
+    """Shuffled batches of similar length (less padding) over pairs[ids] (all pairs by default)."""
+    order = list(range(len(pairs))) if ids is None else list(ids)
     rng.shuffle(order)
     chunk = size * 50
     out = []
@@ -185,7 +200,7 @@ def tensors(pairs, idx, tok):
     return (T(ids), T(mask), T(types), T(cand), T(starts), T(ends), T(has), T(labels))
 
 
-def train(args, work: Path, pairs: list[dict]):
+def train(args, work: Path, pairs: list[dict], sets: dict[str, range]):
     import torch
     from tqdm import tqdm
 
@@ -197,39 +212,61 @@ def train(args, work: Path, pairs: list[dict]):
     model = make_model()
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     ckpt = work / "checkpoint.pt"
-    state = {"step": 0, "total": None}
+    state = {"step": 0, "total": None, "stages": []}
     if ckpt.exists():
         saved = torch.load(ckpt, weights_only=False)
         model.load_state_dict(saved["model"])
         opt.load_state_dict(saved["opt"])
         state = saved["state"]
+        # A checkpoint from before stages were recorded: one stage over the first pass's pairs.
+        state.setdefault("stages", [{"from": 0, "to": state["total"], "lr": 8e-5, "pairs": "first"}])
         print(f"resumed at step {state['step']} of {state['total']}", flush=True)
-    per_epoch = math.ceil(len(pairs) / args.batch)
-    plan = []
-    for ep in range(args.epochs):
-        plan += batches(pairs, args.batch, random.Random(SEED + ep))
-    if state["total"] is None:
-        # Time the first steps, then fix the step count to fit --minutes (recorded in the checkpoint).
-        t0 = time.time()
-        model.train()
-        for idx in plan[:3]:
-            loss = step_loss(model, tensors(pairs, idx, tok))
-            loss.backward()
-            opt.zero_grad()
-        per_step = (time.time() - t0) / 3
-        state["total"] = min(len(plan), int(args.minutes * 60 / per_step)) if args.steps is None else args.steps
-        print(f"{per_step:.2f} s a step; {state['total']} steps ({state['total'] / per_epoch:.2f} epochs of {per_epoch})", flush=True)
-    total, warm = state["total"], max(1, int(0.06 * state["total"]))
-    lr_at = lambda s: args.lr * min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm)))  # noqa: E731
+    stages = state["stages"]
+    start = stages[-1]["to"] if stages else 0
+    if not stages or (args.steps is not None and args.steps > start):
+        # A new stage: its own pairs and learning-rate schedule, continuing from the last stage's weights.
+        ids = sets[args.pairs]
+        if args.steps is None:
+            # Time the first steps, then fix the step count to fit --minutes (recorded in the checkpoint).
+            t0 = time.time()
+            model.train()
+            for idx in batches(pairs, args.batch, random.Random(SEED), ids)[:3]:
+                step_loss(model, tensors(pairs, idx, tok)).backward()
+                opt.zero_grad()
+            per_step = (time.time() - t0) / 3
+            end = start + min(args.epochs * math.ceil(len(ids) / args.batch), int(args.minutes * 60 / per_step))
+            print(f"{per_step:.2f} s a step", flush=True)
+        else:
+            end = args.steps
+        stages.append({"from": start, "to": end, "lr": args.lr, "pairs": args.pairs})
+        state["total"] = end
+        print(f"stage {len(stages)}: steps {start}-{end} over the {args.pairs} pass's pairs "
+              f"({(end - start) / math.ceil(len(ids) / args.batch):.2f} epochs), lr {args.lr}", flush=True)
+    total = state["total"]
+    plans = []
+    for k, st in enumerate(stages):
+        plan = []
+        for ep in range(max(1, math.ceil((st["to"] - st["from"]) * args.batch / len(sets[st["pairs"]])))):
+            plan += batches(pairs, args.batch, random.Random(SEED + 100 * k + ep), sets[st["pairs"]])
+        plans.append(plan)
+
+    def at(s: int):
+        """The stage of step s, its batch and its learning rate (6% warm-up, then linear decay to 0)."""
+        k = next(k for k, st in enumerate(stages) if st["from"] <= s < st["to"])
+        st, n = stages[k], s - stages[k]["from"]
+        length = st["to"] - st["from"]
+        warm = max(1, int(0.06 * length))
+        return plans[k][n % len(plans[k])], st["lr"] * min((n + 1) / warm, max(0.0, (length - n) / max(1, length - warm)))
+
     model.train()
     last_save = time.time()
     bar = tqdm(total=total, initial=state["step"], desc="reader", unit="step", mininterval=10)
     ema = None
     while state["step"] < total:
-        s = state["step"]
+        idx, lr = at(state["step"])
         for g in opt.param_groups:
-            g["lr"] = lr_at(s)
-        loss = step_loss(model, tensors(pairs, plan[s % len(plan)], tok))
+            g["lr"] = lr
+        loss = step_loss(model, tensors(pairs, idx, tok))
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
@@ -332,6 +369,8 @@ def main():
     ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=8e-5)
+    ap.add_argument("--pairs", choices=["first", "second"], default="first",
+                    help="the pairs of a new stage: first pass, or second pass (fresh negatives with the dense retriever's)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--save-every", type=float, default=4, help="minutes between checkpoints")
     ap.add_argument("--no-export", action="store_true")
@@ -345,8 +384,13 @@ def main():
         return
     args.work.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
-    pairs = prepare(args.work)
-    print(f"{len(pairs):,} pairs ({sum(p['label'] for p in pairs):,} positive)", flush=True)
+    first = prepare(args.work)
+    second = prepare(args.work, second=True) if args.pairs == "second" else []
+    pairs = first + second
+    sets = {"first": range(len(first)), "second": range(len(first), len(pairs))}
+    for name, ids in sets.items():
+        if ids:
+            print(f"{name} pass: {len(ids):,} pairs ({sum(pairs[i]['label'] for i in ids):,} positive)", flush=True)
     if args.export_only:
         import torch
 
@@ -355,7 +399,7 @@ def main():
         model.load_state_dict(saved["model"])
         state = saved["state"]
     else:
-        model, state = train(args, args.work, pairs)
+        model, state = train(args, args.work, pairs, sets)
         print(f"trained {state['step']} steps in {(time.time() - t0) / 60:.1f} min (this run)", flush=True)
     if args.no_export:
         return
@@ -363,7 +407,8 @@ def main():
     figures = {"fp32": held_out(fp32, args.held_out), "int8": held_out(int8, args.held_out)}
     print(json.dumps(figures), flush=True)
     record = {"state": state, "args": {k: str(v) for k, v in vars(args).items() if k != "work"},
-              "pairs": len(pairs), "positives": sum(p["label"] for p in pairs), "figures": figures}
+              "pairs_first": len(sets["first"]), "pairs_second": len(sets["second"]),
+              "positives": sum(pairs[i]["label"] for i in sets["first"]), "figures": figures}
     (args.work / "figures.json").write_text(json.dumps(record, indent=1))
     install(int8, record)
 
@@ -380,6 +425,13 @@ def install(int8: Path, record: dict) -> None:
                                        "command": "python scripts/train_reader.py " + " ".join(sys.argv[1:]),
                                        **record}, indent=1) + "\n")
     f = record["figures"]
+    stages = "; ".join(f"steps {st['from']}-{st['to']} over the {st['pairs']} pass's pairs, peak lr {st['lr']}"
+                       for st in record["state"]["stages"])
+    commands = ", then ".join(f"`python scripts/train_reader.py --steps {st['to']} --lr {st['lr']} --pairs {st['pairs']}`"
+                              for st in record["state"]["stages"])
+    cut = ("" if "cut_at" not in record["state"] else
+           f"\n  The first stage was started for {record['state']['planned']:,} steps and its schedule's end cut to"
+           f" {record['state']['stages'][0]['to']:,} at step {record['state']['cut_at']:,} (its learning rate fell from 19% to 7% of the peak there).")
     card = f"""# Model card: the reader (`reader-int8.onnx`)
 
 An extractive reader for the bot's reading stage (`qa/read/`), run with onnxruntime.
@@ -389,12 +441,13 @@ An extractive reader for the bot's reading stage (`qa/read/`), run with onnxrunt
 - **Input**: `[CLS] question [SEP] previous sentence [SEP] candidate [SEP] next sentence [SEP]`, token
   type 1 on the candidate, at most 160 tokens (`qa/read/reader_input.py`). Spans are read only in the
   candidate; [CLS] stands for "no answer in this candidate".
-- **Data**: {", ".join(TRAIN_FILES)} ({record["pairs"]:,} pairs, {record["positives"]:,} holding the
-  answer; negatives: another sentence of the paragraph, a top BM25 sentence without the answer, and
-  for unanswerable questions the plausible answer's sentence and the top BM25 sentence). The SQuAD 2.0
-  dev half is never trained on: it gives the held-out figures below.
-- **Training**: {record["state"]["step"]} steps of {record["args"]["batch"]} pairs, AdamW lr {record["args"]["lr"]},
-  6% warm-up then linear decay, seed {SEED}, CPU with {record["args"]["threads"]} threads.
+- **Data**: {", ".join(TRAIN_FILES)}. First pass: {record["pairs_first"]:,} pairs ({record["positives"]:,} holding
+  the answer; negatives: another sentence of the paragraph, a top BM25 sentence without the answer, and
+  for unanswerable questions the plausible answer's sentence and the top BM25 sentence). Second pass:
+  {record["pairs_second"]:,} pairs, the negatives drawn afresh and the dense retriever's nearest sentence without
+  the answer added. The SQuAD 2.0 dev half is never trained on: it gives the held-out figures below.
+- **Training**: {stages}. Each stage: 6% warm-up then linear decay to 0, batches of {record["args"]["batch"]} pairs,
+  AdamW, seed {SEED}, CPU with {record["args"]["threads"]} threads.{cut}
 - **Export**: ONNX opset 17, dynamic int8 quantization of the weights (per channel).
 - **SHA-256** of the file: in `reader.json` beside it, checked at load.
 
@@ -406,9 +459,9 @@ other sentences of its paragraph):
 | fp32 | {f["fp32"]["questions"]} | {f["fp32"]["span_f1"]} | {f["fp32"]["auc_answers"]} | {f["fp32"]["auc_span_vs_null"]} | {f["fp32"]["ms_per_pair"]} |
 | int8 (shipped) | {f["int8"]["questions"]} | {f["int8"]["span_f1"]} | {f["int8"]["auc_answers"]} | {f["int8"]["auc_span_vs_null"]} | {f["int8"]["ms_per_pair"]} |
 
-Reproduce: `pip install -e .[train]`, then `python scripts/train_reader.py --steps {record["state"]["step"]}`
-(about {record["state"]["step"] * 3.5 / 60:.0f} minutes on 2 cores; checkpoints in `.train/reader/`, an
-interrupted run resumes).
+Reproduce: `pip install -e .[train]`, then {commands}
+(about {record["state"]["step"] * 3.7 / 60:.0f} minutes on 2 cores in all; checkpoints in `.train/reader/`, an
+interrupted run resumes; a larger `--steps` on a finished run adds a stage).
 """
     (READER_FILE.parent / "READER.md").write_text(card)
     print(f"installed {READER_FILE} ({READER_FILE.stat().st_size / 1e6:.1f} MB)", flush=True)
