@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import pickle
 import sys
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +26,7 @@ from qa.evaluate import _cached_index, squad_articles, squad_f1  # noqa: E402
 from qa.pipeline import retrieve  # noqa: E402
 from qa.read.combine import WEIGHTS_FILE, confidence_features, linear  # noqa: E402
 from qa.read.reader import READER_FILE, default_reader, sha256  # noqa: E402
-from qa.read.reading import candidate_rows, read_candidates, read_one  # noqa: E402
+from qa.read.reading import Readings, candidate_rows, read_candidates, read_one  # noqa: E402
 from qa.read.say import is_yes_no  # noqa: E402
 
 FOLDS = 4
@@ -120,10 +119,16 @@ def main() -> None:
     ap.add_argument("--label", choices=("answerable", "right"), default="answerable",
                     help="confidence target: answerable, or answerable with the top candidate right")
     ap.add_argument("--limit-articles", type=int, default=0, help="only the first N articles (a quick check)")
+    ap.add_argument("--read", type=int, default=0,
+                    help="score as if the reader read only the first N candidates (N below the configured count)")
+    ap.add_argument("--no-write", action="store_true", help="print the held-out figures only")
     a = ap.parse_args()
     a.work.mkdir(parents=True, exist_ok=True)
     n_read = settings().read_candidates
     items = collect(a.squad, a.work, n_read, a.limit_articles)
+    if 0 < a.read < n_read:
+        n_read = a.read
+        items = [(*it[:6], Readings(*(getattr(it[6], f.name)[:n_read] for f in fields(Readings)))) for it in items]
     fold_of = {ai: ai % FOLDS for ai in {it[0] for it in items}}
     held = []
     for k in range(FOLDS):
@@ -154,6 +159,8 @@ def main() -> None:
              "held_out": {"p1": round(float(p1), 4), "mrr": round(float(mrr), 4), "span_f1": round(float(f1), 4),
                           "answer_f1": round(f1_kept, 4), "abstain_unanswerable": round(imp_abst, 4),
                           "abstain_answerable": round(ans_abst, 4)}}
+    if a.no_write:
+        return
     WEIGHTS_FILE.write_text(json.dumps(model, indent=1, sort_keys=True) + "\n")
     print(f"wrote {WEIGHTS_FILE}")
 

@@ -90,7 +90,11 @@ class Service:
             session = "transient-" + uuid.uuid4().hex
         if must_exist and self.sessions.get(session) is None:
             raise UnknownSession(f"no conversation {session!r} (it may have expired); start one with POST /v1/sessions.")
-        key = (self.index.version(), q, k, limits) if session is None and self.cfg.answer_cache else None
+        key = None
+        if session is None and self.cfg.answer_cache:
+            # the store's version is read off the event loop (on PostgreSQL it is a query), but not on the
+            # worker, so that a cached answer never waits behind questions being read
+            key = (await asyncio.to_thread(self.index.version), q, k, limits)
         if key in self._cache:
             self._cache.move_to_end(key)
             self.cache_hits += 1
