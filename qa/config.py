@@ -35,7 +35,7 @@ class Settings:
     absent_abstain: float = 0.45
     candidates: int = 40          # sentences retrieved per question (fused dense + BM25)
     # Of those, the first ones the neural reader reads (its cost grows with this; at least 8).
-    read_candidates: int = field(default_factory=lambda: int(_env("QA_READ", "10")))
+    read_candidates: int = field(default_factory=lambda: int(_env("QA_READ", "8")))
     # Abstain below this confidence; None: the threshold fitted with the answer model.
     abstain_below: float | None = field(default_factory=lambda: float(os.environ["QA_ABSTAIN_BELOW"]) if "QA_ABSTAIN_BELOW" in os.environ else None)
 
