@@ -53,7 +53,6 @@ def test_short_answers(town):
     assert "40 meters" in ask(town, "How tall is the lighthouse?").answer
 
 
-@pytest.mark.xfail(reason="known miss of the reader: 'every June' from the sentence before", strict=False)
 def test_a_count_from_the_sentence_after_the_subject(town):
     assert "20,000" in ask(town, "How many people visit the herring festival?").answer
 
