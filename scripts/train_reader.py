@@ -385,7 +385,9 @@ def main():
     args.work.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
     first = prepare(args.work)
-    second = prepare(args.work, second=True) if args.pairs == "second" else []
+    # the second pass's pairs also when a run that used them resumes (its stages name them)
+    use_second = args.pairs == "second" or (args.work / "pairs-2.json").exists()
+    second = prepare(args.work, second=True) if use_second else []
     pairs = first + second
     sets = {"first": range(len(first)), "second": range(len(first), len(pairs))}
     for name, ids in sets.items():
