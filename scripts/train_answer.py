@@ -73,14 +73,48 @@ def rows_of(it):
     return candidate_rows(parsed, hits[: len(r.answers)], r)[0]
 
 
-def fit_rerank(items, keep):
-    X, y = [], []
+def fit_rerank(items, keep, listwise=True, C=1.0):
+    """Weights that put a candidate holding the answer first. Listwise (the default): a softmax over
+    each answerable question's read candidates, fitted to give the ones that hold the answer the most
+    mass (what P@1 and MRR reward); pointwise: a logistic regression over candidates one at a time."""
+    X, y, groups = [], [], []
     for it in items:
         if it[1] and keep(it[0]):
             rows = rows_of(it)
+            groups.append((len(X), len(X) + len(rows)))
             X += rows
             y += it[5][: len(rows)]
-    return fit_standardized(X, np.array(y))
+    if not listwise:
+        return fit_standardized(X, np.array(y), C)
+    from scipy.optimize import minimize
+
+    vec = DictVectorizer(sparse=False)
+    A = vec.fit_transform(X)
+    mu, sd = A.mean(0), A.std(0) + 1e-9
+    A = (A - mu) / sd
+    y = np.array(y, dtype=float)
+    groups = [(a, b) for a, b in groups if y[a:b].any()]  # a question none of whose candidates holds the answer teaches nothing
+    sizes = [b - a for a, b in groups]
+    seg = np.repeat(np.arange(len(groups)), sizes)  # the question of each kept row
+    first = np.cumsum([0] + sizes[:-1])  # where each question's rows start among the kept ones
+    keep_rows = np.concatenate([np.arange(a, b) for a, b in groups])
+    A, y = A[keep_rows], y[keep_rows]
+    lam = 1.0 / (C * len(groups))
+
+    def loss(w):
+        z = A @ w
+        e = np.exp(z - np.maximum.reduceat(z, first)[seg])
+        tot = np.add.reduceat(e, first)
+        pos = np.add.reduceat(e * y, first)
+        f = -np.mean(np.log(pos / tot)) + lam * (w @ w) / 2
+        p = e / tot[seg] - e * y / pos[seg]  # d(-log pos/tot)/dz
+        return f, A.T @ p / len(groups) + lam * w
+
+    w = minimize(loss, np.zeros(A.shape[1]), jac=True, method="L-BFGS-B").x
+    coef = w / sd
+    out = {name: float(c) for name, c in zip(vec.feature_names_, coef)}
+    out["__bias__"] = float(-np.dot(coef, mu))
+    return out
 
 
 def fit_confidence(items, keep, rerank_w, label):
@@ -122,6 +156,7 @@ def main() -> None:
     ap.add_argument("--read", type=int, default=0,
                     help="score as if the reader read only the first N candidates (N below the configured count)")
     ap.add_argument("--no-write", action="store_true", help="print the held-out figures only")
+    ap.add_argument("--pointwise", action="store_true", help="fit the reranker one candidate at a time (as before)")
     a = ap.parse_args()
     a.work.mkdir(parents=True, exist_ok=True)
     n_read = settings().read_candidates
@@ -133,7 +168,7 @@ def main() -> None:
     held = []
     for k in range(FOLDS):
         keep = lambda ai: fold_of[ai] != k  # noqa: E731
-        rw = fit_rerank(items, keep)
+        rw = fit_rerank(items, keep, not a.pointwise)
         cw = fit_confidence(items, keep, rw, a.label)
         held += answer_fold([it for it in items if fold_of[it[0]] == k], {"rerank": rw, "confidence": cw, "threshold": 0.0})
     ans = [h for h in held if h[0]]
@@ -152,7 +187,7 @@ def main() -> None:
           f"span F1 (no abstention) = {f1:.3f} over {len(ans)} answerable")
     print(f"held-out abstention: threshold {threshold:.3f}: unanswerable abstained {imp_abst:.3f}, "
           f"answerable abstained {ans_abst:.3f}, answer_F1 with abstention {f1_kept:.3f}")
-    rw = fit_rerank(items, lambda ai: True)
+    rw = fit_rerank(items, lambda ai: True, not a.pointwise)
     cw = fit_confidence(items, lambda ai: True, rw, a.label)
     model = {"rerank": rw, "confidence": cw, "threshold": threshold, "trained_on": a.squad.name,
              "reader_sha256": sha256(READER_FILE), "confidence_label": a.label,

@@ -67,10 +67,11 @@ def holding(units, start: int, end: int):
     return None
 
 
-def pairs_for_article(title, text, qas, rng, encoder=None):
+def pairs_for_article(title, text, qas, rng, encoder=None, nulls=3, swaps=False):
     """Training pairs: dicts of question, unit index, label, answer char span in the unit. With an
     encoder (the second pass), the dense retriever's nearest sentence without the answer joins the
-    negatives: the kind the reader must turn down at question time."""
+    negatives: the kind the reader must turn down at question time. `nulls`: negatives of an
+    unanswerable question; `swaps`: add answerable questions made unanswerable (swapped_questions)."""
     import numpy as np
 
     from qa.lexical import Lexical
@@ -105,28 +106,74 @@ def pairs_for_article(title, text, qas, rng, encoder=None):
                 j = holding(units, s, s + len(t))
                 if j is not None:
                     negs.append(j)
-            negs += [j for j in dense if j not in negs][:1]
-            negs += [j for j in ranked if j not in negs][: (3 if dense else 2) - len(negs)]
+            negs += [j for j in dense if j not in negs][: max(1, (nulls - len(negs)) // 2)]
+            negs += [j for j in ranked if j not in negs][: (nulls if dense else 2) - len(negs)]
         for j in dict.fromkeys(negs):
             b, c, a = ctx(j)
+            out.append(dict(q=q, b=b, c=c, a=a, label=0, span=None))
+    if swaps:
+        for q, i in swapped_questions(units, qas, rng):
+            b, c, a = ctx(i)
             out.append(dict(q=q, b=b, c=c, a=a, label=0, span=None))
     return out
 
 
-def prepare(work: Path, second: bool = False) -> list[dict]:
-    """The first pass's pairs (cached in pairs.json), or the second pass's (pairs-2.json): fresh
-    draws of the negatives, with the dense retriever's nearest sentence added."""
-    cache = work / ("pairs-2.json" if second else "pairs.json")
+SWAPPABLE = {"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "WORK_OF_ART", "PRODUCT", "LAW",
+             "LANGUAGE", "DATE", "CARDINAL", "MONEY", "PERCENT", "QUANTITY"}
+
+
+def swapped_questions(units, qas, rng, share=0.5):
+    """Answerable questions made unanswerable, SQuAD 2.0's most common kind ("entity swap"): a name,
+    date or figure of the question that its answer sentence holds is replaced by another of the same
+    kind from the same article that the sentence and its neighbours never mention. Yields (question,
+    index of the answer sentence): a pair whose target is "no answer here"."""
+    from qa.nlp import english
+
+    nlp = english()
+    pool: dict[str, set[str]] = {}
+    for doc in nlp.pipe([u.text for u in units]):
+        for e in doc.ents:
+            if e.label_ in SWAPPABLE:
+                pool.setdefault(e.label_, set()).add(e.text)
+    asked = [(q, ans) for q, impossible, ans, _ in qas if not impossible and ans]
+    for (q, ans), doc in zip(asked, nlp.pipe([q for q, _ in asked])):
+        if rng.random() >= share:
+            continue
+        s, t = ans[0]
+        i = holding(units, s, s + len(t))
+        if i is None:
+            continue
+        near = " ".join(units[j].text for j in range(max(0, i - 1), min(len(units), i + 2))).lower()
+        ents = [e for e in doc.ents if e.label_ in SWAPPABLE and e.text.lower() in units[i].text.lower()]
+        if not ents:
+            continue
+        e = rng.choice(ents)
+        others = sorted(x for x in pool.get(e.label_, ()) if x.lower() not in near
+                        and e.text.lower() not in x.lower() and x.lower() not in e.text.lower())
+        if others:
+            yield q[:e.start_char] + rng.choice(others) + q[e.end_char:], i
+
+
+PASSES = ("first", "second", "third")
+PAIR_FILES = {"first": "pairs.json", "second": "pairs-2.json", "third": "pairs-3.json"}
+
+
+def prepare(work: Path, which: str = "first") -> list[dict]:
+    """A pass's pairs, cached in the work folder. First pass; second: fresh draws of the negatives,
+    with the dense retriever's nearest sentence added; third: fresh draws again, five negatives for
+    each unanswerable question and answerable questions made unanswerable (swapped_questions)."""
+    cache = work / PAIR_FILES[which]
     if cache.exists():
         return json.loads(cache.read_text())
     from qa.embed import question_encoder
 
-    encoder = question_encoder() if second else None
-    rng = random.Random(SEED + second)
+    k = PASSES.index(which)
+    encoder = question_encoder() if k else None
+    rng = random.Random(SEED + k)
     pairs = []
     for name in TRAIN_FILES:
         for title, text, qas in squad_articles(SQUAD / name):
-            pairs += pairs_for_article(title, text, qas, rng, encoder)
+            pairs += pairs_for_article(title, text, qas, rng, encoder, nulls=5 if k == 2 else 3, swaps=k == 2)
             print(f"  {name}: {title}: {len(pairs):,} pairs so far", flush=True)
     cache.write_text(json.dumps(pairs))
     return pairs
@@ -321,8 +368,10 @@ def export(model, work: Path) -> tuple[Path, Path]:
 
 
 def held_out(onnx_path: Path, n_questions: int = 800) -> dict:
-    """Span F1 with the answer sentence given, and AUC of the answer logit against the other sentences
-    of the paragraph, on dev-half questions the reader never saw."""
+    """On dev-half questions the reader never saw: span F1 with the answer sentence given; AUC of the
+    answer logit and of span-vs-no-answer, the answer sentence against the other sentences of its
+    paragraph; and AUC of span-vs-no-answer, the answer sentence of an answerable question against the
+    plausible answer's sentence of an unanswerable one (what abstention must tell apart)."""
     import numpy as np
 
     from qa.read.reader import Reader
@@ -330,34 +379,41 @@ def held_out(onnx_path: Path, n_questions: int = 800) -> dict:
 
     reader = Reader(onnx_path, check=False)
     rng = random.Random(SEED)
-    items = []
+    items, unanswerable = [], []
     for title, text, qas in squad_articles(SQUAD / DEV_FILE):
         units = article_units(title, text)
-        for q, impossible, ans, _ in qas:
-            if impossible:
+        for q, impossible, ans, plausible in qas:
+            spans = plausible if impossible else ans
+            if not spans:
                 continue
-            s, t = ans[0]
+            s, t = spans[0]
             i = holding(units, s, s + len(t))
             if i is not None:
-                items.append((q, [a[1] for a in ans], units, i))
+                (unanswerable if impossible else items).append((q, [a[1] for a in ans], units, i))
     rng.shuffle(items)
-    items = items[:n_questions]
+    rng.shuffle(unanswerable)
+    items, unanswerable = items[:n_questions], unanswerable[:n_questions]
+    ctx = lambda units, j: (units[j - 1].text if j > 0 else "", units[j].text, units[j + 1].text if j + 1 < len(units) else "")  # noqa: E731
     f1s, pos, neg = [], [], []
     t0, n_pairs = time.time(), 0
     for q, golds, units, i in items:
         mates = [j for j in range(len(units)) if units[j].paragraph == units[i].paragraph]
-        ctx = [(units[j - 1].text if j > 0 else "", units[j].text, units[j + 1].text if j + 1 < len(units) else "") for j in mates]
-        reads = reader.read([q] * len(mates), [c[1] for c in ctx], [c[0] for c in ctx], [c[2] for c in ctx])
+        cs = [ctx(units, j) for j in mates]
+        reads = reader.read([q] * len(mates), [c[1] for c in cs], [c[0] for c in cs], [c[2] for c in cs])
         n_pairs += len(mates)
         for j, r in zip(mates, reads):
             (pos if j == i else neg).append((r.answers, r.span - r.null))
             if j == i:
                 f1s.append(max(squad_f1(r.text, g) for g in golds))
     elapsed = time.time() - t0
+    cs = [ctx(units, i) for _, _, units, i in unanswerable]
+    impossible = np.array([r.span - r.null for r in reader.read([u[0] for u in unanswerable], [c[1] for c in cs],
+                                                                   [c[0] for c in cs], [c[2] for c in cs])])
     pos, neg = np.array(pos), np.array(neg)
     auc = lambda p, n: float((p[:, None] > n[None, :]).mean() + 0.5 * (p[:, None] == n[None, :]).mean())  # noqa: E731
     return {"questions": len(items), "span_f1": round(float(np.mean(f1s)), 4),
             "auc_answers": round(auc(pos[:, 0], neg[:, 0]), 4), "auc_span_vs_null": round(auc(pos[:, 1], neg[:, 1]), 4),
+            "unanswerable": len(unanswerable), "auc_unanswerable": round(auc(pos[:, 1], impossible), 4),
             "ms_per_pair": round(1000 * elapsed / max(1, n_pairs), 2)}
 
 
@@ -369,8 +425,9 @@ def main():
     ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=8e-5)
-    ap.add_argument("--pairs", choices=["first", "second"], default="first",
-                    help="the pairs of a new stage: first pass, or second pass (fresh negatives with the dense retriever's)")
+    ap.add_argument("--pairs", choices=PASSES, default="first",
+                    help="the pairs of a new stage: first pass, second (fresh negatives with the dense retriever's), "
+                         "third (more negatives for unanswerable questions, and swapped ones)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--save-every", type=float, default=4, help="minutes between checkpoints")
     ap.add_argument("--no-export", action="store_true")
@@ -384,12 +441,13 @@ def main():
         return
     args.work.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
-    first = prepare(args.work)
-    # the second pass's pairs also when a run that used them resumes (its stages name them)
-    use_second = args.pairs == "second" or (args.work / "pairs-2.json").exists()
-    second = prepare(args.work, second=True) if use_second else []
-    pairs = first + second
-    sets = {"first": range(len(first)), "second": range(len(first), len(pairs))}
+    # a later pass's pairs also when a run that used them resumes (its stages name them)
+    pairs, sets = [], {}
+    for k, which in enumerate(PASSES):
+        wanted = k <= PASSES.index(args.pairs) or (args.work / PAIR_FILES[which]).exists()
+        part = prepare(args.work, which) if wanted else []
+        sets[which] = range(len(pairs), len(pairs) + len(part))
+        pairs += part
     for name, ids in sets.items():
         if ids:
             print(f"{name} pass: {len(ids):,} pairs ({sum(pairs[i]['label'] for i in ids):,} positive)", flush=True)
@@ -409,7 +467,7 @@ def main():
     figures = {"fp32": held_out(fp32, args.held_out), "int8": held_out(int8, args.held_out)}
     print(json.dumps(figures), flush=True)
     record = {"state": state, "args": {k: str(v) for k, v in vars(args).items() if k != "work"},
-              "pairs_first": len(sets["first"]), "pairs_second": len(sets["second"]),
+              **{f"pairs_{w}": len(sets[w]) for w in PASSES},
               "positives": sum(pairs[i]["label"] for i in sets["first"]), "figures": figures}
     (args.work / "figures.json").write_text(json.dumps(record, indent=1))
     install(int8, record)
