@@ -67,9 +67,11 @@ class Vectors:
     def __len__(self) -> int:
         return len(self.matrix)
 
-    def search(self, queries: np.ndarray, n: int) -> list[tuple[np.ndarray, float, float, np.ndarray | None]]:
+    def search(self, queries: np.ndarray, n: int, rescore: bool = True) -> list[tuple[np.ndarray, float, float, np.ndarray | None]]:
         """Per query: the ids of its n best rows, the mean and spread of its scores over all rows, and
-        (exact only) every row's score."""
+        (exact only) every row's score. An approximate index ranks by the 8-bit codes' scores when
+        `rescore` is off (a caller that reads the exact cosines of what it keeps: retrieval's union),
+        else it proposes SEARCH_EXTRA times n rows and ranks them by their exact cosines."""
         queries = np.ascontiguousarray(queries, dtype="float32")
         if self.ann is None:
             out = []
@@ -77,13 +79,14 @@ class Vectors:
                 scores = np.asarray(self.matrix @ q, dtype="float32")
                 out.append((top_ids(scores, n), float(scores.mean()), float(scores.std()), scores))
             return out
-        _, ids = self.ann.search(queries, n * SEARCH_EXTRA)
+        _, ids = self.ann.search(queries, n * (SEARCH_EXTRA if rescore else 1))
         sample = self._sample @ queries.T
         out = []
         for qi, q in enumerate(queries):
             found = ids[qi][ids[qi] >= 0]
-            exact = self.cosines(q, found)
-            out.append((found[top_ids(exact, n)], float(sample[:, qi].mean()), float(sample[:, qi].std()), None))
+            if rescore:
+                found = found[top_ids(self.cosines(q, found), n)]
+            out.append((found, float(sample[:, qi].mean()), float(sample[:, qi].std()), None))
         return out
 
     def cosines(self, query: np.ndarray, ids: np.ndarray) -> np.ndarray:

@@ -35,8 +35,9 @@ def embedded_candidates(index: Index, questions: list[str], vectors: np.ndarray,
                         only: list[np.ndarray | None]) -> list[dict]:
     """Per question: the union of each retriever's best `pool` rows, their four scores and heading
     flags, and each score's mean and spread over all rows."""
-    dense_sent = index.sentence_vectors.search(vectors, pool)
-    dense_win = index.window_vectors.search(vectors, pool)
+    # the union's exact cosines are read below: the approximate index's own ranking picks the pools
+    dense_sent = index.sentence_vectors.search(vectors, pool, rescore=False)
+    dense_win = index.window_vectors.search(vectors, pool, rescore=False)
     lex_sent, lex_win = index.lexical
     out = []
     for qi, q in enumerate(questions):
