@@ -13,7 +13,9 @@ from ..records import Sentence
 # an organization). Untyped questions (what, why, how) are not judged.
 FITS = {
     "date": ({"DATE", "TIME"}, set()),
-    "duration": ({"DATE", "TIME"}, {"QUANTITY", "CARDINAL"}),
+    # "how long": a span of time or a length, known by their units ("seven months", "6.1-kilometre");
+    # a point in time ("Saturday", "2028") or another figure only half fits
+    "duration": (set(), {"DATE", "TIME", "QUANTITY", "CARDINAL"}),
     "count": ({"CARDINAL", "QUANTITY"}, {"MONEY", "PERCENT"}),
     "money": ({"MONEY"}, {"CARDINAL", "QUANTITY"}),
     "percent": ({"PERCENT"}, {"CARDINAL", "QUANTITY"}),
@@ -29,6 +31,8 @@ CURRENCY = re.compile(r"[$£€¥₹]|\b(dollars?|euros?|pounds?|yuan|yen|rupees
 PERCENT = re.compile(r"%|\bper ?cent\b|\bpercentage points?\b", re.I)
 YEAR = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})s?\b")
 TIME_UNIT = re.compile(r"\b(years?|months?|weeks?|days?|hours?|minutes?|seconds?|decades?|centuries|century)\b", re.I)
+LENGTH_UNIT = re.compile(r"\b(km|kilometres?|kilometers?|miles?|metres?|meters?|feet|foot|ft|yards?|inches|inch|cm|"
+                         r"centimetres?|centimeters?|mm|millimetres?|millimeters?|light-years?)\b", re.I)
 NUMERIC = {"count", "money", "percent", "measure", "duration"}
 MAX_WORDS = 6  # a figure or date said in words fits only in a short span
 SLACK = 3.0  # a span of the wanted kind may stand in for the reader's first choice within this many logits
@@ -65,7 +69,7 @@ def _by_words(text: str, qtype: str) -> bool:
     if qtype == "date":
         return bool(YEAR.search(text))
     if qtype == "duration":
-        return bool(TIME_UNIT.search(text) and NUMBER.search(text))
+        return bool((TIME_UNIT.search(text) or LENGTH_UNIT.search(text)) and NUMBER.search(text))
     if qtype == "count":
         return bool(NUMBER.search(text)) and not PERCENT.search(text) and not CURRENCY.search(text) and not YEAR.fullmatch(text.strip())
     return False
