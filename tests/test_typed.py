@@ -37,3 +37,11 @@ def test_a_span_of_the_wanted_kind_stands_in_only_when_the_reader_nearly_chose_i
     far = (*right[:2], 1.0)
     assert typed_choice(sent, [wrong, far], "person")[:2] == wrong[:2]
     assert typed_choice(sent, [wrong, right], "reason")[:2] == wrong[:2]
+
+
+def test_how_long_wants_a_span_of_time_not_a_point_in_it(loaded):
+    span = _sentence(loaded, "over the next 10 years")
+    point = _sentence(loaded, "in the first half of 2024")
+    assert fit(span, *_span(span, "10 years"), "duration") == 1.0
+    assert fit(point, *_span(point, "the first half of 2024"), "duration") == 0.5
+    assert fit(point, *_span(point, "the first half of 2024"), "date") == 1.0
