@@ -1,7 +1,8 @@
 """Two small learned combiners over the reader's scores (weights fitted by scripts/train_answer.py on
 the SQuAD 2.0 dev half, cross-validated by article):
 
-- the reranker: P(candidate holds the answer) = logistic(w . f + b), f = the reader's "answers" logit
+- the reranker: a score w . f whose softmax over a question's candidates is P(this one holds the
+  answer) (fitted listwise), f = the reader's "answers" logit
   and span score, the fused retrieval score and each one's distance to the best candidate's;
 - the confidence: P(the question is answerable and the top candidate answers it) = logistic(w . g + b),
   g = the top candidate's reader scores, its lead over the next one, retrieval agreement and the
