@@ -56,16 +56,28 @@ def collect(path: Path, work: Path, n_read: int, limit: int = 0):
     return out
 
 
-def fit_standardized(X, y, C=1.0):
-    """A logistic regression fitted on standardized features, its weights returned for the raw ones."""
+def standardized(X):
+    """Feature dicts as a standardized matrix, with what maps weights on it back to the raw features."""
     vec = DictVectorizer(sparse=False)
     A = vec.fit_transform(X)
     mu, sd = A.mean(0), A.std(0) + 1e-9
-    m = LogisticRegression(C=C, max_iter=5000).fit((A - mu) / sd, y)
-    coef = m.coef_[0] / sd
-    w = {name: float(c) for name, c in zip(vec.feature_names_, coef)}
-    w["__bias__"] = float(m.intercept_[0] - np.dot(coef, mu))
+    return (A - mu) / sd, (vec.feature_names_, mu, sd)
+
+
+def raw_weights(coef, bias: float, scale) -> dict:
+    """Weights fitted on standardized features, as weights (and "__bias__") for the raw ones."""
+    names, mu, sd = scale
+    coef = coef / sd
+    w = {name: float(c) for name, c in zip(names, coef)}
+    w["__bias__"] = float(bias - np.dot(coef, mu))
     return w
+
+
+def fit_standardized(X, y, C=1.0):
+    """A logistic regression fitted on standardized features, its weights returned for the raw ones."""
+    A, scale = standardized(X)
+    m = LogisticRegression(C=C, max_iter=5000).fit(A, y)
+    return raw_weights(m.coef_[0], m.intercept_[0], scale)
 
 
 def rows_of(it):
@@ -88,10 +100,7 @@ def fit_rerank(items, keep, listwise=True, C=1.0):
         return fit_standardized(X, np.array(y), C)
     from scipy.optimize import minimize
 
-    vec = DictVectorizer(sparse=False)
-    A = vec.fit_transform(X)
-    mu, sd = A.mean(0), A.std(0) + 1e-9
-    A = (A - mu) / sd
+    A, scale = standardized(X)
     y = np.array(y, dtype=float)
     groups = [(a, b) for a, b in groups if y[a:b].any()]  # a question none of whose candidates holds the answer teaches nothing
     sizes = [b - a for a, b in groups]
@@ -111,10 +120,7 @@ def fit_rerank(items, keep, listwise=True, C=1.0):
         return f, A.T @ p / len(groups) + lam * w
 
     w = minimize(loss, np.zeros(A.shape[1]), jac=True, method="L-BFGS-B").x
-    coef = w / sd
-    out = {name: float(c) for name, c in zip(vec.feature_names_, coef)}
-    out["__bias__"] = float(-np.dot(coef, mu))
-    return out
+    return raw_weights(w, 0.0, scale)  # a bias would be the same for every candidate of a question
 
 
 def fit_confidence(items, keep, rerank_w, label):
