@@ -67,7 +67,7 @@ def holding(units, start: int, end: int):
     return None
 
 
-def pairs_for_article(title, text, qas, rng, encoder=None, nulls=3, swaps=False):
+def pairs_for_article(title, text, qas, rng, encoder=None, nulls=3, swaps=False, wordnet=None):
     """Training pairs: dicts of question, unit index, label, answer char span in the unit. With an
     encoder (the second pass), the dense retriever's nearest sentence without the answer joins the
     negatives: the kind the reader must turn down at question time. `nulls`: negatives of an
@@ -115,6 +115,14 @@ def pairs_for_article(title, text, qas, rng, encoder=None, nulls=3, swaps=False)
         for q, i in swapped_questions(units, qas, rng):
             b, c, a = ctx(i)
             out.append(dict(q=q, b=b, c=c, a=a, label=0, span=None))
+    if wordnet is not None:
+        for q, i, span in paraphrased_questions(units, qas, rng, wordnet):
+            b, c, a = ctx(i)
+            out.append(dict(q=q, b=b, c=c, a=a, label=1, span=span))
+            mates = [j for j in range(len(units)) if units[j].paragraph == units[i].paragraph and j != i]
+            if mates:
+                b, c, a = ctx(rng.choice(mates))
+                out.append(dict(q=q, b=b, c=c, a=a, label=0, span=None))
     return out
 
 
@@ -154,14 +162,82 @@ def swapped_questions(units, qas, rng, share=0.5):
             yield q[:e.start_char] + rng.choice(others) + q[e.end_char:], i
 
 
-PASSES = ("first", "second", "third")
-PAIR_FILES = {"first": "pairs.json", "second": "pairs-2.json", "third": "pairs-3.json"}
+def inflect(word: str, tag: str) -> str:
+    """A synonym (WordNet's base form) in the replaced word's form, by the regular English rules; the
+    last word of a phrase carries the ending ("finish up" -> "finishes up" is not attempted: a
+    phrasal synonym of an inflected verb is left out by the caller)."""
+    if tag == "NNS" or tag == "VBZ":
+        if word.endswith(("s", "x", "z", "ch", "sh")):
+            return word + "es"
+        if word.endswith("y") and word[-2:-1] not in "aeiou":
+            return word[:-1] + "ies"
+        return word + "s"
+    if tag in ("VBD", "VBN"):
+        if word.endswith("e"):
+            return word + "d"
+        if word.endswith("y") and word[-2:-1] not in "aeiou":
+            return word[:-1] + "ied"
+        return word + "ed"
+    if tag == "VBG":
+        return (word[:-1] if word.endswith("e") and not word.endswith("ee") else word) + "ing"
+    return word
 
 
-def prepare(work: Path, which: str = "first") -> list[dict]:
+def paraphrased_questions(units, qas, rng, wordnet, share=0.5):
+    """Answerable questions reworded the way a person who has not seen the article asks: one or two
+    of the question's nouns, verbs or adjectives that its answer sentence (or a neighbour) also uses are
+    replaced by a WordNet synonym of the word's first sense that the passage does not use ("the
+    riders" for "the passengers"). SQuAD's questions copy the passage's words far more than users do;
+    these teach the reader to match meaning. Yields (question, index of the answer sentence, answer)."""
+    from qa.nlp import english
+
+    nlp = english()
+    asked = [(q, ans) for q, impossible, ans, _ in qas if not impossible and ans]
+    lemmas = {}
+    for (q, ans), doc in zip(asked, nlp.pipe([q for q, _ in asked])):
+        if rng.random() >= share:
+            continue
+        s, t = ans[0]
+        i = holding(units, s, s + len(t))
+        if i is None:
+            continue
+        near = " ".join(units[j].text for j in range(max(0, i - 1), min(len(units), i + 2)))
+        if near not in lemmas:
+            lemmas = {near: {w.lemma_.lower() for w in nlp(near)} | {w.lower() for w in near.split()}}
+        used = lemmas[near]
+        options = []
+        for w in doc:
+            if w.pos_ not in ("NOUN", "VERB", "ADJ") or w.is_stop or w.ent_type_ or w.lemma_.lower() not in used:
+                continue
+            if w.i > 0 and w.text[:1].isupper():
+                continue  # part of a name the tagger missed ("Destiny's Child")
+            syn = [x for x in wordnet.synonyms(w.lemma_, w.pos_, senses=1)
+                   if x.lower() not in near.lower() and (" " not in x or w.tag_ in ("NN", "VB", "VBP", "JJ"))
+                   and not (w.tag_ == "NNS" and x.endswith("s"))]
+            if syn:
+                options.append((w, syn))
+        if not options:
+            continue
+        chosen = sorted(rng.sample(options, min(len(options), 1 if rng.random() < 0.7 else 2)), key=lambda o: -o[0].idx)
+        text = q
+        for w, syn in chosen:  # right to left: earlier offsets stay valid
+            new = inflect(rng.choice(syn), w.tag_)
+            if w.text[:1].isupper():
+                new = new[:1].upper() + new[1:]
+            text = text[:w.idx] + new + text[w.idx + len(w.text):]
+        yield text, i, (s - units[i].start, s - units[i].start + len(t))
+
+
+PASSES = ("first", "second", "third", "fourth")
+PAIR_FILES = {"first": "pairs.json", "second": "pairs-2.json", "third": "pairs-3.json", "fourth": "pairs-4.json"}
+
+
+def prepare(work: Path, which: str = "first", wordnet_dir: Path | None = None) -> list[dict]:
     """A pass's pairs, cached in the work folder. First pass; second: fresh draws of the negatives,
     with the dense retriever's nearest sentence added; third: fresh draws again, five negatives for
-    each unanswerable question and answerable questions made unanswerable (swapped_questions)."""
+    each unanswerable question and answerable questions made unanswerable (swapped_questions); fourth:
+    as the third, drawn afresh, and answerable questions reworded with WordNet synonyms
+    (paraphrased_questions; `wordnet_dir`: the WordNet 3.0 dict folder, see scripts/wordnet.py)."""
     cache = work / PAIR_FILES[which]
     if cache.exists():
         return json.loads(cache.read_text())
@@ -170,10 +246,18 @@ def prepare(work: Path, which: str = "first") -> list[dict]:
     k = PASSES.index(which)
     encoder = question_encoder() if k else None
     rng = random.Random(SEED + k)
+    wordnet = None
+    if which == "fourth":
+        from wordnet import WordNet
+
+        if wordnet_dir is None or not (wordnet_dir / "index.noun").is_file():
+            sys.exit(f"the fourth pass needs WordNet 3.0's dict folder (--wordnet); not found at {wordnet_dir}")
+        wordnet = WordNet(wordnet_dir)
     pairs = []
     for name in TRAIN_FILES:
         for title, text, qas in squad_articles(SQUAD / name):
-            pairs += pairs_for_article(title, text, qas, rng, encoder, nulls=5 if k == 2 else 3, swaps=k == 2)
+            pairs += pairs_for_article(title, text, qas, rng, encoder, nulls=5 if k >= 2 else 3, swaps=k >= 2,
+                                       wordnet=wordnet)
             print(f"  {name}: {title}: {len(pairs):,} pairs so far", flush=True)
     cache.write_text(json.dumps(pairs))
     return pairs
@@ -427,13 +511,16 @@ def main():
     ap.add_argument("--lr", type=float, default=8e-5)
     ap.add_argument("--pairs", choices=PASSES, default="first",
                     help="the pairs of a new stage: first pass, second (fresh negatives with the dense retriever's), "
-                         "third (more negatives for unanswerable questions, and swapped ones)")
+                         "third (more negatives for unanswerable questions, and swapped ones), "
+                         "fourth (as the third, and questions reworded with WordNet synonyms)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--save-every", type=float, default=4, help="minutes between checkpoints")
     ap.add_argument("--no-export", action="store_true")
     ap.add_argument("--eval-only", type=Path, default=None, help="print held-out figures of an ONNX file")
     ap.add_argument("--export-only", action="store_true", help="export the last checkpoint as it is")
     ap.add_argument("--card-only", action="store_true", help="rewrite qa/models/READER.md from the work folder's figures.json")
+    ap.add_argument("--wordnet", type=Path, default=ROOT / ".train" / "wordnet" / "dict",
+                    help="WordNet 3.0 dict folder, for the fourth pass (scripts/wordnet.py says where to get it)")
     ap.add_argument("--held-out", type=int, default=800, help="dev-half questions for the held-out figures")
     args = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -449,7 +536,7 @@ def main():
     pairs, sets = [], {}
     for k, which in enumerate(PASSES):
         wanted = k <= PASSES.index(args.pairs) or (args.work / PAIR_FILES[which]).exists()
-        part = prepare(args.work, which) if wanted else []
+        part = prepare(args.work, which, args.wordnet) if wanted else []
         sets[which] = range(len(pairs), len(pairs) + len(part))
         pairs += part
     for name, ids in sets.items():
