@@ -126,6 +126,22 @@ def pairs_for_article(title, text, qas, rng, encoder=None, nulls=3, swaps=False,
     return out
 
 
+def sampled_answerable(units, qas, rng, share, nlp):
+    """About `share` of the answerable questions whose answer sentence is found, parsed: (question,
+    its spaCy doc, index of the answer sentence, the answer's span in it, the sentence with its
+    neighbours)."""
+    asked = [(q, ans) for q, impossible, ans, _ in qas if not impossible and ans]
+    for (q, ans), doc in zip(asked, nlp.pipe([q for q, _ in asked])):
+        if rng.random() >= share:
+            continue
+        s, t = ans[0]
+        i = holding(units, s, s + len(t))
+        if i is None:
+            continue
+        near = " ".join(units[j].text for j in range(max(0, i - 1), min(len(units), i + 2)))
+        yield q, doc, i, (s - units[i].start, s - units[i].start + len(t)), near
+
+
 SWAPPABLE = {"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "WORK_OF_ART", "PRODUCT", "LAW",
              "LANGUAGE", "DATE", "CARDINAL", "MONEY", "PERCENT", "QUANTITY"}
 
@@ -143,15 +159,8 @@ def swapped_questions(units, qas, rng, share=0.5):
         for e in doc.ents:
             if e.label_ in SWAPPABLE:
                 pool.setdefault(e.label_, set()).add(e.text)
-    asked = [(q, ans) for q, impossible, ans, _ in qas if not impossible and ans]
-    for (q, ans), doc in zip(asked, nlp.pipe([q for q, _ in asked])):
-        if rng.random() >= share:
-            continue
-        s, t = ans[0]
-        i = holding(units, s, s + len(t))
-        if i is None:
-            continue
-        near = " ".join(units[j].text for j in range(max(0, i - 1), min(len(units), i + 2))).lower()
+    for q, doc, i, _, near in sampled_answerable(units, qas, rng, share, nlp):
+        near = near.lower()
         ents = [e for e in doc.ents if e.label_ in SWAPPABLE and e.text.lower() in units[i].text.lower()]
         if not ents:
             continue
@@ -192,16 +201,8 @@ def paraphrased_questions(units, qas, rng, wordnet, share=0.5):
     from qa.nlp import english
 
     nlp = english()
-    asked = [(q, ans) for q, impossible, ans, _ in qas if not impossible and ans]
     lemmas = {}
-    for (q, ans), doc in zip(asked, nlp.pipe([q for q, _ in asked])):
-        if rng.random() >= share:
-            continue
-        s, t = ans[0]
-        i = holding(units, s, s + len(t))
-        if i is None:
-            continue
-        near = " ".join(units[j].text for j in range(max(0, i - 1), min(len(units), i + 2)))
+    for q, doc, i, span, near in sampled_answerable(units, qas, rng, share, nlp):
         if near not in lemmas:
             lemmas = {near: {w.lemma_.lower() for w in nlp(near)} | {w.lower() for w in near.split()}}
         used = lemmas[near]
@@ -225,7 +226,7 @@ def paraphrased_questions(units, qas, rng, wordnet, share=0.5):
             if w.text[:1].isupper():
                 new = new[:1].upper() + new[1:]
             text = text[:w.idx] + new + text[w.idx + len(w.text):]
-        yield text, i, (s - units[i].start, s - units[i].start + len(t))
+        yield text, i, span
 
 
 PASSES = ("first", "second", "third", "fourth")
