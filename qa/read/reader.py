@@ -6,6 +6,7 @@ candidate, that span's score (start logit + end logit), and the "this passage an
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,7 +69,7 @@ class Reader:
             if sha256(path) != want:
                 raise ModelError(f"the reader model at {path} does not match its recorded SHA-256 - reinstall the project")
         self._lanes = [onnx_session(path, 1, want) for _ in range(max(1, lanes))]
-        self._pool = None
+        self._pool = ThreadPoolExecutor(len(self._lanes), thread_name_prefix="reader")  # threads start on first use
 
     def read(self, questions: list[str], candidates: list[str], before: list[str], after: list[str],
              batch: int = 1) -> list[Reading]:
@@ -82,10 +83,6 @@ class Reader:
         if len(parts) < 2 or len(self._lanes) < 2:
             outputs = self._run(self._lanes[0], inputs, parts)
         else:
-            if self._pool is None:
-                from concurrent.futures import ThreadPoolExecutor
-
-                self._pool = ThreadPoolExecutor(len(self._lanes), thread_name_prefix="reader")
             runs = [self._pool.submit(self._run, lane, inputs, share) for lane, share in zip(self._lanes, shares) if share]
             outputs = [o for r in runs for o in r.result()]
         result: dict[int, Reading] = {}
