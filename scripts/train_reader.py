@@ -201,11 +201,10 @@ def paraphrased_questions(units, qas, rng, wordnet, share=0.5):
     from qa.nlp import english
 
     nlp = english()
-    lemmas = {}
+    last, used = None, set()
     for q, doc, i, span, near in sampled_answerable(units, qas, rng, share, nlp):
-        if near not in lemmas:
-            lemmas = {near: {w.lemma_.lower() for w in nlp(near)} | {w.lower() for w in near.split()}}
-        used = lemmas[near]
+        if near != last:  # a paragraph's questions often share their answer sentence
+            last, used = near, {w.lemma_.lower() for w in nlp(near)} | {w.lower() for w in near.split()}
         options = []
         for w in doc:
             if w.pos_ not in ("NOUN", "VERB", "ADJ") or w.is_stop or w.ent_type_ or w.lemma_.lower() not in used:

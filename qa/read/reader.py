@@ -6,7 +6,6 @@ candidate, that span's score (start logit + end logit), and the "this passage an
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,6 +67,8 @@ class Reader:
             want = json.loads(READER_CARD.read_text())["sha256"]
             if sha256(path) != want:
                 raise ModelError(f"the reader model at {path} does not match its recorded SHA-256 - reinstall the project")
+        from concurrent.futures import ThreadPoolExecutor  # here, not at import: the CLI's start-up does not need it
+
         self._lanes = [onnx_session(path, 1, want) for _ in range(max(1, lanes))]
         self._pool = ThreadPoolExecutor(len(self._lanes), thread_name_prefix="reader")  # threads start on first use
 
@@ -79,10 +80,10 @@ class Reader:
         inputs = build_inputs(questions, candidates, before, after)
         order = sorted(range(len(inputs)), key=lambda i: len(inputs[i].ids))
         parts = [order[k:k + batch] for k in range(0, len(order), batch)]
-        shares = [parts[n::len(self._lanes)] for n in range(len(self._lanes))]  # alike in length, alternating
         if len(parts) < 2 or len(self._lanes) < 2:
             outputs = self._run(self._lanes[0], inputs, parts)
         else:
+            shares = [parts[n::len(self._lanes)] for n in range(len(self._lanes))]  # alike in length, alternating
             runs = [self._pool.submit(self._run, lane, inputs, share) for lane, share in zip(self._lanes, shares) if share]
             outputs = [o for r in runs for o in r.result()]
         result: dict[int, Reading] = {}
