@@ -6,6 +6,7 @@ candidate, that span's score (start logit + end logit), and the "this passage an
 from __future__ import annotations
 
 import json
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,10 +55,10 @@ def best_spans(start: np.ndarray, end: np.ndarray, first: int, n: int, k: int = 
 class Reader:
     """The ONNX reader, loaded once; `read` takes parallel lists of questions, candidates and neighbours.
 
-    It runs as `lanes` sessions of one thread each, the pairs of a call shared out between them: a pass
-    over one ~100-token pair is too small for two threads to split well, and two passes side by side
-    use both cores (measured on 8 pairs: 97-109 ms against 120-142 ms for one two-thread session; the
-    outputs of one-thread and two-thread sessions are identical)."""
+    It runs as `lanes` sessions of one thread each that take a call's pairs, longest first, whenever
+    they are free: a pass over one ~100-token pair is too small for two threads to split well, and two
+    passes side by side use both cores (measured on 8 pairs: 97-109 ms against 120-142 ms for one
+    two-thread session; the outputs of one-thread and two-thread sessions are identical)."""
 
     def __init__(self, path: Path = READER_FILE, check: bool = True, lanes: int = 2):
         if not path.is_file():
@@ -78,13 +79,12 @@ class Reader:
         over the whole batch (padding included), so a pair read in a batch scores differently with
         different batch-mates; alone, it always scores the same (and, unpadded, is faster on CPU)."""
         inputs = build_inputs(questions, candidates, before, after)
-        order = sorted(range(len(inputs)), key=lambda i: len(inputs[i].ids))
-        parts = [order[k:k + batch] for k in range(0, len(order), batch)]
-        if len(parts) < 2 or len(self._lanes) < 2:
-            outputs = self._run(self._lanes[0], inputs, parts)
+        order = sorted(range(len(inputs)), key=lambda i: -len(inputs[i].ids))  # longest first: the lanes end together
+        todo = deque(order[k:k + batch] for k in range(0, len(order), batch))
+        if len(todo) < 2 or len(self._lanes) < 2:
+            outputs = self._run(self._lanes[0], inputs, todo)
         else:
-            shares = [parts[n::len(self._lanes)] for n in range(len(self._lanes))]  # alike in length, alternating
-            runs = [self._pool.submit(self._run, lane, inputs, share) for lane, share in zip(self._lanes, shares) if share]
+            runs = [self._pool.submit(self._run, lane, inputs, todo) for lane in self._lanes[:len(todo)]]
             outputs = [o for r in runs for o in r.result()]
         result: dict[int, Reading] = {}
         for part, (start, end, answers) in outputs:
@@ -100,13 +100,17 @@ class Reader:
         return [result[i] for i in range(len(inputs))]
 
     @staticmethod
-    def _run(session, inputs, parts):
-        """One session's passes over its parts (onnxruntime lets go of the GIL while it runs)."""
+    def _run(session, inputs, todo: deque):
+        """One session's passes over the parts it takes from `todo` (shared by the lanes: deque.popleft is
+        atomic) until none is left; onnxruntime lets go of the GIL while it runs."""
         out = []
-        for part in parts:
+        while True:
+            try:
+                part = todo.popleft()
+            except IndexError:
+                return out
             ids, mask, types, _ = pad([inputs[i] for i in part])
             out.append((part, session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types})))
-        return out
 
 
 @Once
