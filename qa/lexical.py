@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -15,11 +16,18 @@ import numpy as np
 WORD = re.compile(r"[A-Za-z][A-Za-z'\-]+|\d[\d,.]*")
 
 
-@lru_cache(maxsize=1)
-def _stemmer():
-    import Stemmer
+_per_thread = threading.local()
 
-    return Stemmer.Stemmer("english")
+
+def _stemmer():
+    """This thread's Snowball stemmer (a PyStemmer object must not be shared by threads: retrieval
+    scores the lexical side on a thread of its own)."""
+    stemmer = getattr(_per_thread, "stemmer", None)
+    if stemmer is None:
+        import Stemmer
+
+        stemmer = _per_thread.stemmer = Stemmer.Stemmer("english")
+    return stemmer
 
 
 @lru_cache(maxsize=1)

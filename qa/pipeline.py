@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .config import Settings, settings
+from .cores import one_blas_thread
 from .conversation import Conversation
 from .errors import BadQuestion
 from .index import Index, build, load
@@ -46,6 +47,7 @@ def ask_batch(index: Index, questions: list[str], sessions: list[Conversation | 
     """Answers to `questions` (already checked), each read in the light of its conversation, if any,
     and from the documents its scope allows: rewrite -> retrieve -> read -> answer."""
     cfg = cfg or settings()
+    one_blas_thread()
     sessions = sessions or [None] * len(questions)
     only = [rows_in(index, s) if s else None for s in (scopes or [None] * len(questions))]
     if encoder is None:

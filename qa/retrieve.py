@@ -1,6 +1,8 @@
 """Hybrid retrieval: dense (FAISS) and lexical (BM25) scores fused, over sentences and their windows."""
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from .dense import top_ids
@@ -35,29 +37,52 @@ def embedded_candidates(index: Index, questions: list[str], vectors: np.ndarray,
                         only: list[np.ndarray | None]) -> list[dict]:
     """Per question: the union of each retriever's best `pool` rows, their four scores and heading
     flags, and each score's mean and spread over all rows."""
+    lex_sent, lex_win = index.lexical
+    lexical = _aside().submit(lambda: [lexical_side(lex_sent, lex_win, q, pool, rows) for q, rows in zip(questions, only)])
     # the union's exact cosines are read below: the approximate index's own ranking picks the pools
     dense_sent = index.sentence_vectors.search(vectors, pool, rescore=False)
     dense_win = index.window_vectors.search(vectors, pool, rescore=False)
-    lex_sent, lex_win = index.lexical
     out = []
-    for qi, q in enumerate(questions):
-        bm, bw = lex_sent.scores(q), lex_win.scores(q)
+    for qi, (bm, bw, bm_top, bw_top, bm_stats, bw_stats) in enumerate(lexical.result()):
         (ds_ids, ds_mean, ds_sd, ds_all), (dw_ids, dw_mean, dw_sd, dw_all) = dense_sent[qi], dense_win[qi]
         if only[qi] is not None:
             rows = only[qi]
             cos_in = index.sentence_vectors.cosines(vectors[qi], rows)
             wcos_in = index.window_vectors.cosines(vectors[qi], rows)
-            pick = union(top_ids(cos_in, pool), top_ids(wcos_in, pool), top_ids(bm[rows], pool), top_ids(bw[rows], pool))
+            pick = union(top_ids(cos_in, pool), top_ids(wcos_in, pool), bm_top, bw_top)
             ids, cos, wcos = rows[pick], cos_in[pick], wcos_in[pick]
         else:
-            ids = union(ds_ids, dw_ids, top_ids(bm, pool), top_ids(bw, pool))
+            ids = union(ds_ids, dw_ids, bm_top, bw_top)
             cos = ds_all[ids] if ds_all is not None else index.sentence_vectors.cosines(vectors[qi], ids)
             wcos = dw_all[ids] if dw_all is not None else index.window_vectors.cosines(vectors[qi], ids)
         out.append({"ids": ids, "cos": cos, "wcos": wcos, "bm": bm[ids], "bw": bw[ids], "heading": index.heading[ids],
                     "stats": {"dense_sentences": (ds_mean, ds_sd), "dense_windows": (dw_mean, dw_sd),
-                              "bm25_sentences": (float(bm.mean()), float(bm.std())),
-                              "bm25_windows": (float(bw.mean()), float(bw.std()))}})
+                              "bm25_sentences": bm_stats, "bm25_windows": bw_stats}})
     return out
+
+
+def lexical_side(lex_sent, lex_win, question: str, pool: int, rows: np.ndarray | None) -> tuple:
+    """One question's BM25 scores of every sentence and window, the best `pool` of each (positions in
+    `rows` where the question is limited to them), and each one's mean and spread over all rows."""
+    bm, bw = lex_sent.scores(question), lex_win.scores(question)
+    tops = (top_ids(bm, pool), top_ids(bw, pool)) if rows is None else (top_ids(bm[rows], pool), top_ids(bw[rows], pool))
+    return bm, bw, *tops, (float(bm.mean()), float(bm.std())), (float(bw.mean()), float(bw.std()))
+
+
+_aside_lock = threading.Lock()
+_aside_pool = None
+
+
+def _aside():
+    """One thread beside the caller's: the lexical scores are computed there while the dense searches
+    run here (numpy and FAISS let go of the GIL), so retrieval uses both cores."""
+    global _aside_pool
+    with _aside_lock:
+        if _aside_pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            _aside_pool = ThreadPoolExecutor(1, thread_name_prefix="lexical")
+    return _aside_pool
 
 
 def union(*ids: np.ndarray) -> np.ndarray:

@@ -69,3 +69,25 @@ def test_sentences_by_id_match_a_full_read(loaded):
     assert [s.text for s in loaded.sentences] == [s.text for s in every]
     assert loaded.sentences[3].text == every[3].text and loaded.sentences[-1].id == len(every) - 1
     assert [s.id for s in loaded.sentences.many([5, 1, 5])] == [5, 1, 5]
+
+
+def test_questions_asked_from_threads_at_once_get_the_answers_asked_alone(approximate_index):
+    """Retrieval scores its lexical side on a thread of its own and the reader runs on two lanes:
+    questions answered side by side must come out as they do one at a time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    index = load(approximate_index, rebuild=False)
+    alone = [ask(index, q) for q in QUESTIONS]
+    with ThreadPoolExecutor(3) as pool:
+        together = list(pool.map(lambda q: ask(index, q), QUESTIONS * 2))
+    key = lambda a: (a.answer, a.abstained, [(h.sentence.doc, h.sentence.start) for h in a.hits])  # noqa: E731
+    assert [key(a) for a in together] == [key(a) for a in alone] * 2
+
+
+def test_numpy_works_on_one_blas_thread_once_a_question_is_asked(loaded):
+    """OpenBLAS's spinning workers would take the cores the reader's lanes need."""
+    from threadpoolctl import threadpool_info
+
+    ask(loaded, "When does mass production start?")
+    blas = [p for p in threadpool_info() if p["user_api"] == "blas"]
+    assert blas and all(p["num_threads"] == 1 for p in blas)
