@@ -302,43 +302,70 @@ def read_parts_resumably(work: Path, docs: list[Document], encoder=None, progres
 
 
 def read_parts(docs: list[Document], encoder=None, progress: Progress | None = None) -> list[Part]:
-    """Documents split into units, their facts taken and their units embedded."""
+    """Documents split into units, their facts taken and their units embedded. Each group of documents
+    is embedded on a thread of its own while spaCy reads the next group (the encoder's lanes and
+    spaCy share the two cores)."""
+    from concurrent.futures import ThreadPoolExecutor, wait
+
     from .facts import extract_facts
+    from .ingest import split_many
     from .nlp import english
 
     if not docs:
         return []
-    from .ingest import split_many
-
     say = progress or (lambda *a: None)
     nlp = english()
-    analysed = []
-    step = 32  # documents parsed together: one spaCy call per short document cost more than its parsing
-    for i in range(0, len(docs), step):
-        say("reading", i, len(docs))
-        for doc, (units, title, date) in zip(docs[i:i + step], split_many(docs[i:i + step], nlp)):
-            doc = replace(doc, title=title, date=date)
-            analysed.append((doc, units, extract_facts(doc, units, nlp)))
-    say("reading", len(docs), len(docs))
-    flat = [u for _, units, _ in analysed for u in units]
     if encoder is None:
         from .embed import default_encoder
 
         encoder = default_encoder()
-    texts = [u.text for u in flat] + windows(flat)
-    done = [0]
+    groups: list[tuple[list, int, object]] = []  # (analysed documents, their unit count, their vectors' future)
+    embedded: list[int] = []  # how many texts each progress call reports (list.append is atomic: the lanes call it)
+    aside = ThreadPoolExecutor(1, thread_name_prefix="embedding")
+    try:
+        done = 0
+        for group in parse_groups(docs):
+            say("reading", done, len(docs))
+            analysed = []
+            for doc, (units, title, date) in zip(group, split_many(group, nlp)):
+                doc = replace(doc, title=title, date=date)
+                analysed.append((doc, units, extract_facts(doc, units, nlp)))
+            flat = [u for _, units, _ in analysed for u in units]
+            texts = [u.text for u in flat] + windows(flat)
+            groups.append((analysed, len(flat), aside.submit(encoder.encode, texts, embedded.append) if texts else None))
+            done += len(group)
+        say("reading", len(docs), len(docs))
+        parts, total = [], sum(2 * n for _, n, _ in groups)
+        for analysed, n, job in groups:
+            while job is not None and wait([job], timeout=0.25).not_done:
+                say("embedding", sum(embedded), total)
+            vectors = job.result() if job is not None else np.zeros((0, 384), dtype="float32")
+            pos = 0
+            for doc, units, facts in analysed:
+                k = len(units)
+                parts.append(Part(doc, units, facts, vectors[pos:pos + k], vectors[n + pos:n + pos + k]))
+                pos += k
+        say("embedding", total, total)
+        return parts
+    finally:
+        aside.shutdown(wait=True, cancel_futures=True)  # on an error, what is not yet embedded is not started
 
-    def tick(n: int) -> None:
-        done[0] += n
-        say("embedding", done[0], len(texts))
 
-    vectors = encoder.encode(texts, progress=tick) if texts else np.zeros((0, 384), dtype="float32")
-    parts, pos = [], 0
-    for doc, units, facts in analysed:
-        n = len(units)
-        parts.append(Part(doc, units, facts, vectors[pos:pos + n], vectors[len(flat) + pos:len(flat) + pos + n]))
-        pos += n
-    return parts
+PARSE_DOCUMENTS = 32      # documents spaCy reads in one call at most: one call per short document cost more
+PARSE_CHARACTERS = 20_000  # than its parsing; a group ends once it holds this much text, to be embedded early
+
+
+def parse_groups(docs: list[Document]):
+    """The documents in groups of at most PARSE_DOCUMENTS, each closed once it reaches PARSE_CHARACTERS."""
+    group, size = [], 0
+    for doc in docs:
+        group.append(doc)
+        size += len(doc.text)
+        if len(group) >= PARSE_DOCUMENTS or size >= PARSE_CHARACTERS:
+            yield group
+            group, size = [], 0
+    if group:
+        yield group
 
 
 def read_documents(paths: list[str], skipped: Callable[[str], None] | None = None, glob: str | None = None,

@@ -156,6 +156,7 @@ def _line_units(para: str) -> bool:
 def _sentences(path: str, text: str, offset: int, pi: int, parsed, whole: bool = False) -> list[Sentence]:
     """Sentences of a parsed paragraph (or the paragraph as one unit when `whole`), tokens included."""
     out = []
+    noun_chunks = [(c.start, c.end, c.start_char, c.end_char) for c in parsed.noun_chunks]  # once, not per sentence
     for sent in ([parsed[:]] if whole else parsed.sents):
         s, e = offset + sent.start_char, offset + sent.end_char
         raw = text[s:e]
@@ -168,8 +169,7 @@ def _sentences(path: str, text: str, offset: int, pi: int, parsed, whole: bool =
         tokens = [Token(offset + t.idx, offset + t.idx + len(t.text), t.text, t.lemma_.lower(), t.pos_, t.dep_,
                         t.head.i - first, t.ent_type_) for t in toks]
         ents = [(offset + x.start_char, offset + x.end_char, x.label_) for x in sent.ents]
-        chunks = [(offset + c.start_char, offset + c.end_char) for c in parsed.noun_chunks
-                  if c.start >= sent.start and c.end <= sent.end]
+        chunks = [(offset + cs, offset + ce) for a, b, cs, ce in noun_chunks if a >= sent.start and b <= sent.end]
         out.append(Sentence(path, s, e, text[s:e], "sentence", pi, tokens=tokens, entities=ents, chunks=chunks))
     return out if whole else _merge_fragments(out, text)
 
