@@ -320,7 +320,11 @@ def read_parts(docs: list[Document], encoder=None, progress: Progress | None = N
 
         encoder = default_encoder()
     groups: list[tuple[list, int, object]] = []  # (analysed documents, their unit count, their vectors' future)
-    embedded: list[int] = []  # how many texts each progress call reports (list.append is atomic: the lanes call it)
+    embedded = [0]  # texts embedded so far: the encoder reports them from one call at a time, one lane at a time
+
+    def count(n: int) -> None:
+        embedded[0] += n
+
     aside = ThreadPoolExecutor(1, thread_name_prefix="embedding")
     try:
         done = 0
@@ -332,13 +336,13 @@ def read_parts(docs: list[Document], encoder=None, progress: Progress | None = N
                 analysed.append((doc, units, extract_facts(doc, units, nlp)))
             flat = [u for _, units, _ in analysed for u in units]
             texts = [u.text for u in flat] + windows(flat)
-            groups.append((analysed, len(flat), aside.submit(encoder.encode, texts, embedded.append) if texts else None))
+            groups.append((analysed, len(flat), aside.submit(encoder.encode, texts, count) if texts else None))
             done += len(group)
         say("reading", len(docs), len(docs))
         parts, total = [], sum(2 * n for _, n, _ in groups)
         for analysed, n, job in groups:
             while job is not None and wait([job], timeout=0.25).not_done:
-                say("embedding", sum(embedded), total)
+                say("embedding", embedded[0], total)
             vectors = job.result() if job is not None else np.zeros((0, 384), dtype="float32")
             pos = 0
             for doc, units, facts in analysed:
