@@ -116,7 +116,7 @@ class OnnxEncoder:
         self._path = path
         self._session = onnx_session(path, threads, QUESTION_MODEL_SHA256)
         self._lane_count = lanes
-        self._lanes: list | None = None
+        self._lanes: Lanes | None = None
         self._lanes_made = threading.Lock()
 
     def encode(self, texts: list[str], progress=None) -> np.ndarray:
@@ -124,24 +124,17 @@ class OnnxEncoder:
         if len(texts) < LANES_FROM or self._lane_count < 2:
             self._encode_on(self._session, texts, range(len(texts)), out, progress)
             return out
-        sessions, pool = self._lane_sessions()
-        todo = deque(range(k, min(k + LANE_BLOCK, len(texts))) for k in range(0, len(texts), LANE_BLOCK))
+        with self._lanes_made:  # made by the first call with many texts
+            if self._lanes is None:
+                self._lanes = Lanes(self._path, self._lane_count, QUESTION_MODEL_SHA256, "encoder")
         told = threading.Lock()
 
         def tell(n: int) -> None:
             with told:
                 progress(n)
 
-        def lane(session) -> None:
-            while True:
-                try:
-                    block = todo.popleft()  # atomic: each block goes to one lane
-                except IndexError:
-                    return
-                self._encode_on(session, texts, block, out, tell if progress else None)
-
-        for run in [pool.submit(lane, s) for s in sessions]:
-            run.result()
+        blocks = [range(k, min(k + LANE_BLOCK, len(texts))) for k in range(0, len(texts), LANE_BLOCK)]
+        self._lanes.run(blocks, lambda session, rows: self._encode_on(session, texts, rows, out, tell if progress else None))
         return out
 
     def _encode_on(self, session, texts: list[str], rows, out: np.ndarray, progress=None) -> None:
@@ -157,16 +150,37 @@ class OnnxEncoder:
             if progress:
                 progress(1)
 
-    def _lane_sessions(self) -> tuple[list, object]:
-        """The one-thread sessions and their threads, made by the first call with many texts."""
-        with self._lanes_made:
-            if self._lanes is None:
-                from concurrent.futures import ThreadPoolExecutor
 
-                n = self._lane_count
-                self._lanes = [[onnx_session(self._path, 1, QUESTION_MODEL_SHA256) for _ in range(n)],
-                               ThreadPoolExecutor(n, thread_name_prefix="encoder")]
-            return self._lanes[0], self._lanes[1]
+class Lanes:
+    """`n` onnxruntime sessions of one thread each, side by side on their own threads: a pass over one
+    short input is too small for two intra-op threads to split well, and two passes at once use both
+    cores. The outputs are those of any one session (one-thread and two-thread sessions give identical
+    outputs); the reader and a build's encoder use it."""
+
+    def __init__(self, path: Path, n: int, digest: str | None, name: str):
+        from concurrent.futures import ThreadPoolExecutor  # here, not at import: the CLI's start-up does not need it
+
+        self.sessions = [onnx_session(path, 1, digest) for _ in range(max(1, n))]
+        self._pool = ThreadPoolExecutor(len(self.sessions), thread_name_prefix=name)  # threads start on first use
+
+    def run(self, items: list, work) -> list:
+        """[(item, work(session, item))] for every item, each lane taking the next item whenever it is free
+        (give them longest first, so that the lanes end together); in no set order."""
+        todo = deque(items)
+
+        def lane(session) -> list:
+            out = []
+            while True:
+                try:
+                    item = todo.popleft()  # atomic: each item goes to one lane
+                except IndexError:
+                    return out
+                out.append((item, work(session, item)))
+
+        if len(todo) < 2 or len(self.sessions) < 2:
+            return lane(self.sessions[0])
+        runs = [self._pool.submit(lane, s) for s in self.sessions[:len(todo)]]
+        return [o for r in runs for o in r.result()]
 
 
 def onnx_session(path: Path, threads: int = 2, digest: str | None = None):

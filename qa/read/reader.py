@@ -6,13 +6,12 @@ candidate, that span's score (start logit + end logit), and the "this passage an
 from __future__ import annotations
 
 import json
-from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from ..embed import Once, onnx_session, sha256
+from ..embed import Lanes, Once, sha256
 from ..errors import ModelError
 from .reader_input import build_inputs, pad
 
@@ -55,10 +54,9 @@ def best_spans(start: np.ndarray, end: np.ndarray, first: int, n: int, k: int = 
 class Reader:
     """The ONNX reader, loaded once; `read` takes parallel lists of questions, candidates and neighbours.
 
-    It runs as `lanes` sessions of one thread each that take a call's pairs, longest first, whenever
-    they are free: a pass over one ~100-token pair is too small for two threads to split well, and two
-    passes side by side use both cores (measured on 8 pairs: 97-109 ms against 120-142 ms for one
-    two-thread session; the outputs of one-thread and two-thread sessions are identical)."""
+    It runs on `lanes` one-thread sessions side by side (`Lanes`), which take a call's pairs, longest
+    first, whenever they are free (measured on 8 pairs: 97-109 ms against 120-142 ms for one
+    two-thread session)."""
 
     def __init__(self, path: Path = READER_FILE, check: bool = True, lanes: int = 2):
         if not path.is_file():
@@ -68,10 +66,7 @@ class Reader:
             want = json.loads(READER_CARD.read_text())["sha256"]
             if sha256(path) != want:
                 raise ModelError(f"the reader model at {path} does not match its recorded SHA-256 - reinstall the project")
-        from concurrent.futures import ThreadPoolExecutor  # here, not at import: the CLI's start-up does not need it
-
-        self._lanes = [onnx_session(path, 1, want) for _ in range(max(1, lanes))]
-        self._pool = ThreadPoolExecutor(len(self._lanes), thread_name_prefix="reader")  # threads start on first use
+        self._lanes = Lanes(path, lanes, want, "reader")
 
     def read(self, questions: list[str], candidates: list[str], before: list[str], after: list[str],
              batch: int = 1) -> list[Reading]:
@@ -79,13 +74,9 @@ class Reader:
         over the whole batch (padding included), so a pair read in a batch scores differently with
         different batch-mates; alone, it always scores the same (and, unpadded, is faster on CPU)."""
         inputs = build_inputs(questions, candidates, before, after)
-        order = sorted(range(len(inputs)), key=lambda i: -len(inputs[i].ids))  # longest first: the lanes end together
-        todo = deque(order[k:k + batch] for k in range(0, len(order), batch))
-        if len(todo) < 2 or len(self._lanes) < 2:
-            outputs = self._run(self._lanes[0], inputs, todo)
-        else:
-            runs = [self._pool.submit(self._run, lane, inputs, todo) for lane in self._lanes[:len(todo)]]
-            outputs = [o for r in runs for o in r.result()]
+        order = sorted(range(len(inputs)), key=lambda i: -len(inputs[i].ids))  # longest first
+        parts = [order[k:k + batch] for k in range(0, len(order), batch)]
+        outputs = self._lanes.run(parts, lambda session, part: self._pass(session, [inputs[i] for i in part]))
         result: dict[int, Reading] = {}
         for part, (start, end, answers) in outputs:
             for r, i in enumerate(part):
@@ -100,17 +91,10 @@ class Reader:
         return [result[i] for i in range(len(inputs))]
 
     @staticmethod
-    def _run(session, inputs, todo: deque):
-        """One session's passes over the parts it takes from `todo` (shared by the lanes: deque.popleft is
-        atomic) until none is left; onnxruntime lets go of the GIL while it runs."""
-        out = []
-        while True:
-            try:
-                part = todo.popleft()
-            except IndexError:
-                return out
-            ids, mask, types, _ = pad([inputs[i] for i in part])
-            out.append((part, session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types})))
+    def _pass(session, inputs: list) -> list:
+        """One pass of the model over some inputs: start logits, end logits, "answers" logits."""
+        ids, mask, types, _ = pad(inputs)
+        return session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types})
 
 
 @Once
