@@ -302,9 +302,10 @@ def read_parts_resumably(work: Path, docs: list[Document], encoder=None, progres
 
 
 def read_parts(docs: list[Document], encoder=None, progress: Progress | None = None) -> list[Part]:
-    """Documents split into units, their facts taken and their units embedded. Each group of documents
-    is embedded on a thread of its own while spaCy reads the next group (the encoder's lanes and
-    spaCy share the two cores)."""
+    """Documents split into units, their facts taken and their units embedded, in the order given. Each
+    group of documents is embedded on a thread of its own while spaCy reads the next group (the
+    encoder's lanes and spaCy share the two cores). The shortest document is read first: until it is
+    read, nothing can be embedded and one core waits."""
     from concurrent.futures import ThreadPoolExecutor, wait
 
     from .facts import extract_facts
@@ -325,10 +326,11 @@ def read_parts(docs: list[Document], encoder=None, progress: Progress | None = N
     def count(n: int) -> None:
         embedded[0] += n
 
+    shortest = min(range(len(docs)), key=lambda i: len(docs[i].text))
     aside = ThreadPoolExecutor(1, thread_name_prefix="embedding")
     try:
         done = 0
-        for group in parse_groups(docs):
+        for group in parse_groups([docs[shortest], *docs[:shortest], *docs[shortest + 1:]]):
             say("reading", done, len(docs))
             analysed = []
             for doc, (units, title, date) in zip(group, split_many(group, nlp)):
@@ -350,7 +352,7 @@ def read_parts(docs: list[Document], encoder=None, progress: Progress | None = N
                 parts.append(Part(doc, units, facts, vectors[pos:pos + k], vectors[n + pos:n + pos + k]))
                 pos += k
         say("embedding", total, total)
-        return parts
+        return parts[1:shortest + 1] + parts[:1] + parts[shortest + 1:]  # back in the order given
     finally:
         aside.shutdown(wait=True, cancel_futures=True)  # on an error, what is not yet embedded is not started
 

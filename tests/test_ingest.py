@@ -59,3 +59,25 @@ def test_bad_documents_are_refused_with_a_reason(tmp_path, content, why):
 def test_missing_document(tmp_path):
     with pytest.raises(BadDocument, match="no such file"):
         read_document(tmp_path / "nope.txt")
+
+
+def test_pipeline_on_numpy_annotates_like_spacy_as_shipped():
+    """english() runs spaCy's matrix products on numpy's BLAS (faster than thinc's blis here): every
+    token's tag, part of speech, lemma, morphology, dependency and entity must stay as shipped."""
+    import spacy
+    from thinc.api import NumpyOps
+
+    from qa.config import SPACY_MODEL
+
+    nlp = english()
+    assert all(not node.ops.use_blis for _, c in nlp.pipeline
+               if getattr(c, "model", None) is not None for node in c.model.walk())
+    shipped = spacy.load(SPACY_MODEL)
+    assert isinstance(shipped.get_pipe("ner").model.ops, NumpyOps) and shipped.get_pipe("ner").model.ops.use_blis
+    texts = [p for p in SEED.read_text(encoding="utf-8").split("\n\n") if p.strip()]
+
+    def annotations(pipeline):
+        return [[(t.idx, t.tag_, t.pos_, t.lemma_, str(t.morph), t.dep_, t.head.i, t.ent_iob_, t.ent_type_) for t in d]
+                for d in pipeline.pipe(texts)]
+
+    assert annotations(nlp) == annotations(shipped)
