@@ -101,7 +101,7 @@ class RowFile:
     """Rows of a 2-D float32 .npy file read by position with pread (no memory map). The kernel is told
     of every row wanted before the first is read, so that rows not in the page cache are fetched side
     by side instead of one after another: at 1,003,800 sentences, with the index's files out of the
-    cache, a question p50 105 -> 74 ms (the ~1,100 rows a question rescores); no change when cached."""
+    cache, a question p50 104-108 -> 73-82 ms (the ~1,100 rows a question rescores); none when cached."""
 
     def __init__(self, path: Path):
         with open(path, "rb") as f:

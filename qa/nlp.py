@@ -50,4 +50,3 @@ def _import_spacy_without_torch() -> None:
         import spacy  # noqa: F401
     finally:
         del sys.modules["torch"]
-
