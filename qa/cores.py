@@ -1,5 +1,5 @@
-"""The question path's use of the two cores: the reader's lanes and retrieval's lexical thread take
-them; numpy's BLAS must not hold them between its calls."""
+"""The two cores' use: on the question path the reader's lanes and retrieval's lexical thread take
+them, in a build the encoder's lanes and spaCy; numpy's BLAS must not hold them between its calls."""
 from __future__ import annotations
 
 import sys

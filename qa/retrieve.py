@@ -1,11 +1,10 @@
 """Hybrid retrieval: dense (FAISS) and lexical (BM25) scores fused, over sentences and their windows."""
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 
 from .dense import top_ids
+from .embed import Once
 from .index import Index
 from .records import Hit
 
@@ -69,20 +68,13 @@ def lexical_side(lex_sent, lex_win, question: str, pool: int, rows: np.ndarray |
     return bm, bw, *tops, (float(bm.mean()), float(bm.std())), (float(bw.mean()), float(bw.std()))
 
 
-_aside_lock = threading.Lock()
-_aside_pool = None
-
-
+@Once
 def _aside():
     """One thread beside the caller's: the lexical scores are computed there while the dense searches
     run here (numpy and FAISS let go of the GIL), so retrieval uses both cores."""
-    global _aside_pool
-    with _aside_lock:
-        if _aside_pool is None:
-            from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import ThreadPoolExecutor  # here, not at import: the CLI's start-up does not need it
 
-            _aside_pool = ThreadPoolExecutor(1, thread_name_prefix="lexical")
-    return _aside_pool
+    return ThreadPoolExecutor(1, thread_name_prefix="lexical")
 
 
 def union(*ids: np.ndarray) -> np.ndarray:
