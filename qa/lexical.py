@@ -186,17 +186,30 @@ def text_words(texts: Iterable[str]) -> set[str]:
     return {w.lower() for t in texts for w in WORD.findall(t)}
 
 
+@lru_cache(maxsize=1)
+def dictionary_words() -> frozenset[str]:
+    """English words the encoder's WordPiece vocabulary holds whole ("original", "chairs"): a question
+    may use them though no document does, so they are never "corrected" into a document's word."""
+    from .embed import model_dir
+
+    lines = (model_dir() / "vocab.txt").read_text(encoding="utf-8").split("\n")
+    return frozenset(w for w in lines if w.isalpha() and w.islower())
+
+
 def correct(question: str, known: Callable[[list[str]], set[str]], vocabulary: Callable[[], list[str]]) -> str:
-    """The question with words absent from the documents replaced by their closest document word
-    ("prodution" -> "production"): Levenshtein ratio >= 85 over words of five letters or more.
-    `known` says which of some words the documents use; `vocabulary` lists them all (read only when a
-    word is unknown)."""
+    """The question with misspelt words replaced by their closest document word ("prodution" ->
+    "production"): words of five letters or more that neither the documents nor the dictionary
+    (`dictionary_words`) know, at a Levenshtein ratio >= 85. `known` says which of some words the
+    documents use; `vocabulary` lists them all (read only when a word is unknown)."""
     candidates = [m.group(0) for m in WORD.finditer(question)]
     candidates = [w for w in candidates if len(w) >= 5 and not w[0].isupper() and not w[0].isdigit()]
     if not candidates:
         return question
-    have = known([w.lower() for w in candidates])
-    missing = {w for w in candidates if w.lower() not in have}
+    bare = {w: re.sub(r"['\u2019]s$", "", w.lower()) for w in candidates}  # "bridge's" is "bridge"
+    have = known(sorted(set(bare.values())))
+    missing = {w for w in candidates if bare[w] not in have}
+    if missing:
+        missing -= {w for w in missing if bare[w] in dictionary_words()}
     if not missing:
         return question
     from rapidfuzz import fuzz, process

@@ -126,8 +126,9 @@ def analyze_parsed(text: str, doc) -> Question:
 
 
 def _focus_noun(toks, wi: int):
-    """The noun the wh-phrase asks about: "What key areas" -> areas; "What is the name of" -> name."""
-    for t in toks[wi + 1: wi + 6]:
+    """The noun the wh-phrase asks about: "What key areas" -> areas; "What is the name of" -> name;
+    "What was Line C's original budget" -> budget."""
+    for t in toks[wi + 1: wi + 8]:
         if t.pos_ in ("NOUN", "PROPN") and t.dep_ not in ("poss", "compound"):
             return t
         if t.pos_ in ("AUX", "VERB") and t.lemma_ != "be":

@@ -16,7 +16,8 @@ class Span:
 
     i: int
     j: int
-    label: str  # an entity label, COUNT, CHUNK, LIST, REASON
+    label: str  # an entity label, COUNT, CHUNK, LIST_..., REASON
+    parts: tuple[tuple[int, int], ...] = ()  # a list's members, token ranges in order
 
 
 def token_range(sent: Sentence, start: int, end: int) -> tuple[int, int] | None:
@@ -63,32 +64,61 @@ def _entity_lists(sent: Sentence, ents: list[Span]) -> list[Span]:
             run.append(sp)
             continue
         if len(run) > 1:
-            out.append(Span(run[0].i, run[-1].j, "LIST_" + run[0].label))
+            out.append(Span(run[0].i, run[-1].j, "LIST_" + run[0].label, tuple((m.i, m.j) for m in run)))
         run = [sp]
     if len(run) > 1:
-        out.append(Span(run[0].i, run[-1].j, "LIST_" + run[0].label))
+        out.append(Span(run[0].i, run[-1].j, "LIST_" + run[0].label, tuple((m.i, m.j) for m in run)))
     return out
 
 
 def _coordinations(sent: Sentence, chunks: list[Span]) -> list[Span]:
-    """Noun chunks joined by conjunction ("autonomous driving and smart cockpits") as one span."""
+    """Noun chunks joined by conjunction ("autonomous driving and smart cockpits") as one span: each
+    whole list once, from its first member, with "X, together with Y and Z" one list and a member's
+    name in apposition kept ("the Danish pension fund NordPension")."""
+    toks = sent.tokens
     root_of = {}
     for sp in chunks:
-        root = next((k for k in range(sp.i, sp.j) if not (sp.i <= sent.tokens[k].head < sp.j) or sent.tokens[k].head == k), sp.j - 1)
+        root = next((k for k in range(sp.i, sp.j) if not (sp.i <= toks[k].head < sp.j) or toks[k].head == k), sp.j - 1)
         root_of[root] = sp
+    joined: dict[int, list[int]] = {r: [] for r in root_of}  # chunk root -> the chunk roots joined to it
+    for k, t in enumerate(toks):
+        if k in root_of and t.dep == "conj" and t.head in root_of and t.head != k:
+            joined[t.head].append(k)
+        elif t.dep == "pobj" and k in root_of and toks[t.head].text.lower() == "with":
+            left = _joined_by_together(toks, t.head, root_of)
+            if left is not None and left != k:
+                joined[left].append(k)
+    members_of = {k for ks in joined.values() for k in ks}
     out = []
-    for root, sp in root_of.items():
-        members = [sp]
-        frontier = [root]
+    for root in root_of:
+        if root in members_of or not joined[root]:
+            continue
+        members, frontier = [], [root]
         while frontier:
             r = frontier.pop()
-            for k, t in enumerate(sent.tokens):
-                if t.head == r and t.dep == "conj" and k != r and k in root_of:
-                    members.append(root_of[k])
-                    frontier.append(k)
-        if len(members) > 1:
-            out.append(Span(min(m.i for m in members), max(m.j for m in members), "LIST_CHUNK"))
+            members.append(_with_apposition(sent, root_of[r], root_of))
+            frontier.extend(joined[r])
+        members.sort(key=lambda m: m.i)
+        out.append(Span(members[0].i, max(m.j for m in members), "LIST_CHUNK", tuple((m.i, m.j) for m in members)))
     return out
+
+
+def _joined_by_together(toks, prep: int, root_of: dict[int, Span]) -> int | None:
+    """The chunk root that "together with" / "along with" at `prep` joins its object to: the chunk
+    right before those words (a comma between), wherever the parser hung the "with"."""
+    adv = next((a for a in range(prep) if toks[a].head == prep and toks[a].text.lower() in ("together", "along")), None)
+    if adv is None:
+        return None
+    end = adv - 1 if adv > 0 and toks[adv - 1].text == "," else adv
+    return next((r for r, sp in root_of.items() if sp.j == end), None)
+
+
+def _with_apposition(sent: Sentence, sp: Span, root_of: dict[int, Span]) -> Span:
+    """A chunk widened over a name in apposition right after it ("the pension fund NordPension")."""
+    for k, t in enumerate(sent.tokens):
+        if k in root_of and t.dep == "appos" and sp.i <= t.head < sp.j and root_of[k].i == sp.j:
+            return Span(sp.i, root_of[k].j, sp.label)
+    return sp
 
 
 def _reasons(sent: Sentence) -> list[Span]:

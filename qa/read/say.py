@@ -11,6 +11,8 @@ from ..records import Sentence
 from ..spans import candidates, token_range
 
 ONE_FIGURE = {"count", "money", "percent", "measure", "duration", "date"}
+MODIFIER_POS = {"DET", "ADJ", "NOUN", "PROPN", "PART", "NUM"}  # what may stand before a name in a list member
+DASHES = {"-", "\u2013", "\u2014"}  # "three lenders - Norden Bank": a name set off by a dash
 STOP_EDGE = {"the", "a", "an", "its", "their", "his", "her", "this", "that", "these", "those"}
 AUXILIARIES = {"is", "are", "was", "were", "do", "does", "did", "has", "have", "had", "can", "could", "will",
                "would", "should", "shall", "may", "might", "must", "am"}
@@ -67,19 +69,41 @@ def resolved_date(span: str, base: dt.date | None) -> str | None:
     return period if period and re.search(r"\d{4}", period) else None
 
 
-def widen_to_list(sent: Sentence, start: int, end: int) -> tuple[int, int]:
-    """[start, end) widened to the list that holds it ("Wang Xiang" -> "Wang Xiang, Lu Weibing and Liu De")."""
+def widen_to_list(sent: Sentence, start: int, end: int) -> tuple[int, int, list[tuple[int, int]]]:
+    """[start, end) widened to the whole list that holds it ("Wang Xiang" -> "Wang Xiang, Lu Weibing and
+    Liu De"), with its members' character ranges (none when the span is in no list)."""
     r = token_range(sent, sent.start + start, sent.start + end)
     if r is None:
-        return start, end
+        return start, end, []
     best = None
     for sp in candidates(sent):
         if sp.label.startswith("LIST_") and sp.i <= r[0] and r[1] <= sp.j and (sp.i, sp.j) != r:
-            if best is None or sp.j - sp.i < best.j - best.i:
+            if best is None or sp.j - sp.i > best.j - best.i:
                 best = sp
     if best is None:
-        return start, end
-    return sent.tokens[best.i].start - sent.start, sent.tokens[best.j - 1].end - sent.start
+        return start, end, []
+    at = lambda i, j: (sent.tokens[i].start - sent.start, sent.tokens[j - 1].end - sent.start)  # noqa: E731
+    return (*at(best.i, best.j), [at(i, j) for i, j in best.parts])
+
+
+def names_of(sent: Sentence, members: list[tuple[int, int]]) -> str | None:
+    """A list of named things said by their names: each member ends in a name (proper nouns or
+    capitalized words: "Ferrotunnel SpA") with nothing before it but the name's modifiers ("Portuguese
+    contractor Mendes Lobo Construções, together with Spain's Obras Meridiano" -> "Mendes Lobo
+    Construções and Obras Meridiano"). None where a member is not ("the University of Chicago")."""
+    names = []
+    for a, b in members:
+        toks = [t for t in sent.tokens if a <= t.start - sent.start and t.end - sent.start <= b]
+        k = len(toks)
+        while k > 0 and (toks[k - 1].pos == "PROPN" or toks[k - 1].text[:1].isupper()):
+            k -= 1
+        if k == len(toks) or any(t.pos not in MODIFIER_POS and t.text not in DASHES for t in toks[:k]):
+            return None
+        names.append(sent.text[toks[k].start - sent.start: toks[-1].end - sent.start])
+    if len(names) < 2:
+        return None
+    last = "or" if re.search(r"\bor\b", sent.text[members[-2][1]:members[-1][0]]) else "and"
+    return ", ".join(names[:-1]) + f" {last} " + names[-1]
 
 
 def widen_to_entity(sent: Sentence, start: int, end: int) -> tuple[int, int]:
@@ -120,7 +144,10 @@ def say(question: str, qtype: str, plural: bool, sent: Sentence, start: int, end
         return (f"{word} ({short})" if len(short.split()) <= 8 else word), start, end
     start, end = widen_to_entity(sent, start, end)
     if plural and qtype not in ONE_FIGURE:  # "how many stations" wants one number, not a list of them
-        start, end = widen_to_list(sent, start, end)
+        start, end, members = widen_to_list(sent, start, end)
+        names = names_of(sent, members)
+        if names and len(names.split()) < len(sent.text[start:end].split()):
+            return names, start, end
     end = with_conversion(sent, end)
     text = trim(sent.text[start:end])
     if wants_year_or_date(question, qtype):
