@@ -47,3 +47,7 @@ def test_edges_are_trimmed():
     assert trim("the first half of 2024,") == "first half of 2024"
     assert trim("Xiaomi's") == "Xiaomi"
     assert trim("the") == "the"
+    assert trim("Shoreditch, London.") == "Shoreditch, London"
+    assert trim("Merit Network, Inc.") == "Merit Network, Inc."
+    assert trim("the U.S.") == "U.S."
+    assert trim(".") == ""

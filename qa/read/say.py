@@ -13,6 +13,8 @@ from ..spans import candidates, token_range
 ONE_FIGURE = {"count", "money", "percent", "measure", "duration", "date"}
 MODIFIER_POS = {"DET", "ADJ", "NOUN", "PROPN", "PART", "NUM"}  # what may stand before a name in a list member
 DASHES = {"-", "\u2013", "\u2014"}  # "three lenders - Norden Bank": a name set off by a dash
+ABBREVIATIONS = {"inc", "ltd", "co", "corp", "jr", "sr", "st", "bros", "plc", "llc", "no", "vs", "etc", "dr", "mr",
+                 "mrs", "ms", "prof", "gen", "col", "capt", "lt", "sgt", "ave", "mt", "ft", "jan", "feb", "aug", "sept", "oct", "nov", "dec"}
 STOP_EDGE = {"the", "a", "an", "its", "their", "his", "her", "this", "that", "these", "those"}
 AUXILIARIES = {"is", "are", "was", "were", "do", "does", "did", "has", "have", "had", "can", "could", "will",
                "would", "should", "shall", "may", "might", "must", "am"}
@@ -125,10 +127,18 @@ def with_conversion(sent: Sentence, end: int) -> int:
 
 
 def trim(text: str) -> str:
+    """The span without a leading article, edge punctuation or the sentence's full stop ("Shoreditch,
+    London." -> "Shoreditch, London"; "Merit Network, Inc." keeps its abbreviation's); "" when nothing
+    but punctuation is left."""
     words = text.split()
     while len(words) > 1 and words[0].lower() in STOP_EDGE:
         words = words[1:]
     out = " ".join(words).strip(" ,;:")
+    last = out.split()[-1] if out.split() else ""
+    if last.endswith(".") and "." not in last[:-1] and last[:-1].lower() not in ABBREVIATIONS:
+        out = out[:-1].rstrip(" ,;:")
+    if not re.search(r"\w", out):
+        return ""
     for suffix in ("\u2019s", "'s"):
         if out.endswith(suffix) and len(out) > len(suffix) + 1:
             out = out[: -len(suffix)]
