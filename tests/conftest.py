@@ -25,6 +25,17 @@ def seed_index(tmp_path_factory) -> Path:
     return folder
 
 
+def article_index(tmp_path_factory, name: str, text: str):
+    """The loaded index of one small article a test writes (`name`.txt)."""
+    from qa.index import build, load
+
+    folder = tmp_path_factory.mktemp(name)
+    doc = folder / f"{name}.txt"
+    doc.write_text(text, encoding="utf-8")
+    build([str(doc)], folder / "index")
+    return load(folder / "index")
+
+
 @pytest.fixture(scope="session")
 def loaded(seed_index):
     from qa.index import load

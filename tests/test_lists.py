@@ -2,7 +2,7 @@
 small article the test writes (the real spaCy parse, the real reader)."""
 import pytest
 
-from qa.index import build, load
+from conftest import article_index
 from qa.lexical import correct
 from qa.pipeline import ask
 from qa.question import analyze_batch
@@ -19,11 +19,7 @@ The loan was provided by three lenders - Norden Bank, Hallam Capital and the Swi
 
 @pytest.fixture(scope="module")
 def bridge(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("bridge")
-    doc = folder / "bridge.txt"
-    doc.write_text(ARTICLE, encoding="utf-8")
-    build([str(doc)], folder / "index")
-    return load(folder / "index")
+    return article_index(tmp_path_factory, "bridge", ARTICLE)
 
 
 def test_a_list_joined_by_together_with_is_one_list_said_by_its_names(bridge):

@@ -5,8 +5,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT
-from qa.index import build, load
+from conftest import ROOT, article_index
 from qa.pipeline import ask
 from qa.read.reader import default_reader
 
@@ -24,11 +23,7 @@ The annual herring festival takes place every June. It draws about 20,000 visito
 
 @pytest.fixture(scope="module")
 def town(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("town")
-    doc = folder / "harbor.txt"
-    doc.write_text(ARTICLE, encoding="utf-8")
-    build([str(doc)], folder / "index")
-    return load(folder / "index")
+    return article_index(tmp_path_factory, "harbor", ARTICLE)
 
 
 def test_the_reader_finds_the_span_and_knows_a_passage_that_answers():
