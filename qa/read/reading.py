@@ -162,10 +162,10 @@ def _facts_by_number(index, numbers: list[int]) -> list[Fact]:
 
 
 def _agreed_fact(index, q: Question, ranked: list[Hit], read: list[Hit], best_score: float) -> tuple[Fact | None, Hit | None]:
-    """A stored fact that answers the question and its sentence's hit, only where the reader ranks
-    that sentence near the best."""
+    """A stored fact that answers the question and its sentence's hit, only where the reader read
+    that sentence and ranks it near the best (so only the read sentences' facts are looked up)."""
     asked = question_period(q, index.dateline)
-    fact = best_fact(q, index.facts_about(ranked), ranked, index.dateline)
+    fact = best_fact(q, index.facts_about(read), ranked, index.dateline)
     if fact is None:
         return None, None
     h = next((h for h in read if h.sentence.doc == fact.doc and h.sentence.start == fact.start), None)
