@@ -93,11 +93,14 @@ def _coordinations(sent: Sentence, chunks: list[Span]) -> list[Span]:
     for root in root_of:
         if root in members_of or not joined[root]:
             continue
-        members, frontier = [], [root]
-        while frontier:
+        members, frontier, seen = [], [root], {root}
+        while frontier:  # `seen`: an odd parse may join a chunk twice, or back to an earlier one
             r = frontier.pop()
             members.append(_with_apposition(sent, root_of[r], root_of))
-            frontier.extend(joined[r])
+            for k in joined[r]:
+                if k not in seen:
+                    seen.add(k)
+                    frontier.append(k)
         members.sort(key=lambda m: m.i)
         out.append(Span(members[0].i, max(m.j for m in members), "LIST_CHUNK", tuple((m.i, m.j) for m in members)))
     return out
