@@ -134,7 +134,7 @@ def trim(text: str) -> str:
     while len(words) > 1 and words[0].lower() in STOP_EDGE:
         words = words[1:]
     out = " ".join(words).strip(" ,;:")
-    last = out.split()[-1] if out.split() else ""
+    last = out.rsplit(" ", 1)[-1]
     if last.endswith(".") and "." not in last[:-1] and last[:-1].lower() not in ABBREVIATIONS:
         out = out[:-1].rstrip(" ,;:")
     if not re.search(r"\w", out):
