@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Callable, TextIO
 
 from .config import settings
@@ -11,6 +12,8 @@ from .pipeline import ask_batch, check_question
 from .scope import make_scope
 
 CHUNK = 256
+MAX_K = 50  # sources a request may ask for
+log = logging.getLogger(__name__)
 
 
 def run_batch(src: TextIO, dst: TextIO, open_index: Callable) -> None:
@@ -41,8 +44,8 @@ def _parse(line: str, n: int, limit: int) -> dict:
     try:
         req["question"] = check_question(req.get("question"), limit)
         k = req.get("k")
-        if k is not None and (not isinstance(k, int) or k < 1):
-            raise QAError("k must be a positive whole number.")
+        if k is not None and (not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= MAX_K):
+            raise QAError(f"k must be a whole number from 1 to {MAX_K}.")
         req["scope"] = make_scope(req.get("doc"), req.get("since"), req.get("until"))
     except QAError as e:
         return {"id": req.get("id"), "error": str(e)}
@@ -59,7 +62,8 @@ def answer_requests(index, part: list[dict], sessions: dict) -> list[tuple[dict,
         try:
             answers = ask_batch(index, [r["question"] for _, r in free], k=max(r.get("k") or settings().k for _, r in free),
                                 scopes=[r.get("scope") for _, r in free])
-        except QAError:  # a scope that admits no document: find which, and answer the others together
+        except Exception:  # noqa: BLE001 - one request failed the batch: each asked alone, so only it fails
+            log.warning("a batch of %d questions failed; asking each alone", len(free), exc_info=True)
             answers = [_one(index, r, None) for _, r in free]
         for (i, r), a in zip(free, answers):
             results[i] = a if isinstance(a, dict) else _shape(r, a)
@@ -79,6 +83,9 @@ def _one(index, r: dict, conv):
         return ask_batch(index, [r["question"]], [conv], k=r.get("k"), scopes=[r.get("scope")])[0]
     except QAError as e:
         return _error(r, str(e))
+    except Exception:  # noqa: BLE001 - a fault of ours on this question must not end the others
+        log.exception("the question %r could not be answered", r.get("question"))
+        return _error(r, "this question could not be answered (an internal error; the log has the details).")
 
 
 def _error(r: dict, message: str) -> dict:

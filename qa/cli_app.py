@@ -179,6 +179,8 @@ def batch(index_dir: Optional[Path] = IndexDir,
     _start_loading_models()
     from .batch import run_batch
 
+    # bytes that are not UTF-8 become lone surrogates, which that line's check refuses: the other lines go on
+    sys.stdin.reconfigure(errors="surrogateescape")
     run_batch(sys.stdin, sys.stdout, lambda: _open(index_dir, no_rebuild))
 
 
@@ -279,7 +281,12 @@ def serve(host: str = typer.Option("127.0.0.1", "--host", help="Address to liste
     folder = index_dir or settings().index_dir
     service = Service(folder)  # a bad index or a missing model stops here, in one line
     err.print(f"Serving {len(service.index.documents)} document(s) on http://{host}:{port}/ (Ctrl-C to stop)")
-    opts = dict(host=host, port=port, timeout_graceful_shutdown=60, log_level="warning")
+    cfg = service.cfg
+    # the client's address is the socket's unless a trusted proxy says otherwise (uvicorn would believe
+    # X-Forwarded-For from any loopback client, so every made-up value would get a fresh allowance)
+    opts = dict(host=host, port=port, timeout_graceful_shutdown=60, log_level="warning",
+                proxy_headers=bool(cfg.trusted_proxies), forwarded_allow_ips=",".join(cfg.trusted_proxies) or None,
+                timeout_keep_alive=cfg.idle_timeout)
     if workers == 1:
         uvicorn.run(create_app(service), **opts)
     else:

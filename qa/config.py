@@ -44,7 +44,19 @@ class Settings:
 class ServeSettings:
     """The HTTP server's limits and switches (python cli.py serve); QA_* environment variables override them."""
 
-    api_key: str | None = field(default_factory=lambda: os.environ.get("QA_API_KEY") or None)
+    api_key: str | None = field(default_factory=lambda: os.environ.get("QA_API_KEY") or None)  # the admin key
+    # keys that may only ask (a public page's widget carries one): QA_ASK_KEYS, comma-separated, and/or
+    # QA_ASK_KEYS_FILE, one key a line ('#' starts a comment)
+    ask_keys: tuple[str, ...] = field(default_factory=lambda: _ask_keys())
+    # the addresses of reverse proxies whose X-Forwarded-For is believed; none by default: the socket's
+    trusted_proxies: tuple[str, ...] = field(default_factory=lambda: tuple(
+        a.strip() for a in _env("QA_TRUSTED_PROXIES", "").split(",") if a.strip()))
+    auth_failures_per_minute: int = field(default_factory=lambda: int(_env("QA_AUTH_FAILURES_PER_MINUTE", "20")))
+    clients_tracked: int = 10_000  # the rate limiters' tables hold at most this many addresses
+    # slow clients: a connection idle this long between requests is closed, and a request whose
+    # headers or body take longer than this to arrive is answered 408 and closed
+    idle_timeout: float = field(default_factory=lambda: float(_env("QA_IDLE_TIMEOUT", "5")))
+    read_timeout: float = field(default_factory=lambda: float(_env("QA_READ_TIMEOUT", "10")))
     cors_origins: tuple[str, ...] = field(default_factory=lambda: tuple(
         o.strip() for o in _env("QA_CORS_ORIGINS", "").split(",") if o.strip()))  # closed by default
     max_body_bytes: int = field(default_factory=lambda: int(_env("QA_MAX_BODY_BYTES", str(64 * 1024))))
@@ -53,6 +65,20 @@ class ServeSettings:
     session_idle_seconds: float = field(default_factory=lambda: float(_env("QA_SESSION_IDLE", str(24 * 3600))))
     answer_cache: int = field(default_factory=lambda: int(_env("QA_ANSWER_CACHE", "1024")))  # 0: off
     max_batch: int = 16  # questions waiting together are answered in one call
+
+
+def _ask_keys() -> tuple[str, ...]:
+    keys = [k.strip() for k in _env("QA_ASK_KEYS", "").split(",")]
+    path = os.environ.get("QA_ASK_KEYS_FILE")
+    if path:
+        try:
+            lines = Path(path).read_text(encoding="utf-8").splitlines()
+        except OSError as e:
+            from .errors import QAError
+
+            raise QAError(f"QA_ASK_KEYS_FILE {path}: cannot be read ({e.strerror}).") from None
+        keys += [line.split("#", 1)[0].strip() for line in lines]
+    return tuple(dict.fromkeys(k for k in keys if k))
 
 
 def settings() -> Settings:

@@ -18,6 +18,7 @@ PERSON_PRONOUNS = {"he", "she", "him", "his", "her", "hers", "himself", "herself
 THING_PRONOUNS = {"it", "its", "that", "this"}
 GROUP_PRONOUNS = {"they", "them", "their", "theirs"}
 WH = {"what", "which", "who", "whom", "whose", "when", "where", "why", "how"}
+KEPT_TURNS = 12  # a follow-up refers to the last few turns; older ones are let go, so a turn costs the same at any length
 ELLIPSIS = re.compile(r"^\s*(?:and|what about|how about|and what about|also)\b[\s,]*(.*?)[\s?.!]*$", re.I)
 
 
@@ -73,13 +74,14 @@ class Conversation:
 
     def remember(self, question: str, rewritten: str, answer: str | None, qtype: str = "") -> None:
         self.turns.append(Turn(question, rewritten, answer, qtype))
+        del self.turns[:-KEPT_TURNS]
 
     def to_dict(self) -> dict:
         return {"turns": [t.__dict__ for t in self.turns]}
 
     @classmethod
     def from_dict(cls, d: dict) -> "Conversation":
-        return cls([Turn(**t) for t in d.get("turns", [])])
+        return cls([Turn(**t) for t in d.get("turns", [])][-KEPT_TURNS:])
 
 
 def _has_verb(doc) -> bool:

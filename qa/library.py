@@ -104,7 +104,7 @@ def update(folder: Path, progress: Progress | None = None, report: Report | None
 def _matches(doc: Document, name: str, resolved: str) -> bool:
     """Whether `name` (a path, a file name, or a glob on path or title; `resolved` its absolute path) names `doc`."""
     path = doc.path
-    if name in (path, Path(path).name, resolved):
+    if name in (path, Path(path).name) or resolved in (path, str(Path(path).resolve())):
         return True
     return fnmatch.fnmatch(path, name) or fnmatch.fnmatch(Path(path).name, name) or \
         bool(doc.title and fnmatch.fnmatch(doc.title.lower(), name.lower()))

@@ -1,6 +1,7 @@
 """One way in: ask(question) is ask_batch([question])[0], for the CLI, the chat and the server alike."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from .config import Settings, settings
@@ -16,10 +17,25 @@ from .scope import Scope, rows_in
 from .store import is_database
 
 
+# NUL and the other control characters but tab, newline and carriage return; lone UTF-16 surrogates
+# (what invalid UTF-8 decodes to with surrogateescape, or a JSON "\ud800"), which no tokenizer can encode
+NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def check_text(text: str, what: str) -> None:
+    """A BadQuestion naming the first character of `text` that is not text, if any."""
+    bad = NOT_TEXT.search(text)
+    if bad:
+        c = ord(bad.group())
+        kind = "a lone surrogate or a byte that is not UTF-8" if 0xD800 <= c <= 0xDFFF else "a control character"
+        raise BadQuestion(f"{what} holds {kind} (U+{c:04X} at character {bad.start() + 1}); send plain text.")
+
+
 def check_question(question: object, limit: int) -> str:
     """The question, stripped, or a BadQuestion that says what is wrong with it."""
     if not isinstance(question, str) or not question.strip():
         raise BadQuestion("the question is empty; ask something, e.g. \"When does mass production start?\"")
+    check_text(question, "the question")
     q = " ".join(question.split())
     if len(q) > limit:
         raise BadQuestion(f"the question is too long ({len(question):,} characters; the limit is {limit:,}).")

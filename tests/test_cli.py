@@ -1,10 +1,12 @@
 """The command line: happy paths, the CONTRACT.md shape of batch, and every bad input."""
 import json
 import shutil
+import subprocess
+import sys
 
 import pytest
 
-from conftest import SEED, run_cli
+from conftest import ROOT, SEED, run_cli
 
 QUESTION = "When does mass production start?"
 
@@ -53,8 +55,22 @@ def test_help_everywhere():
         assert r.returncode == 0 and "Usage" in r.stdout
 
 
+def test_batch_answers_every_line_beside_one_that_is_not_text(seed_index):
+    """Invalid UTF-8, a JSON lone surrogate, NUL, a bad k: each that line's error, the others answered."""
+    good = json.dumps({"id": "a", "question": QUESTION}).encode()
+    lines = [good, b'{"id": "b", "question": "warranty \\ud800?"}', b"\xff\xfe{}", b'{"id": "d", "question": "x\\u0000y"}',
+             b'{"id": "e", "question": "Who?", "k": true}', good.replace(b'"a"', b'"f"')]
+    r = subprocess.run([sys.executable, str(ROOT / "cli.py"), "batch", "--index-dir", str(seed_index)],
+                       input=b"\n".join(lines) + b"\n", capture_output=True, timeout=600)
+    assert r.returncode == 0 and b"Traceback" not in r.stderr, r.stderr
+    rows = [json.loads(l) for l in r.stdout.decode().splitlines()]
+    assert [x["id"] for x in rows] == ["a", "b", None, "d", "e", "f"]
+    assert "2024" in rows[0]["answer"] and "2024" in rows[5]["answer"]
+    assert "surrogate" in rows[1]["error"] and "control character" in rows[3]["error"] and "k must" in rows[4]["error"]
+
+
 @pytest.mark.parametrize("name", ["empty", "blank", "huge", "missing-doc", "empty-doc", "binary-doc", "latin1-doc",
-                                  "corrupt", "absent"])
+                                  "corrupt", "absent", "not-utf8", "control"])
 def test_bad_input_gets_one_clear_line(name, seed_index, tmp_path):
     good = tmp_path / "good"
     shutil.copytree(seed_index, good)
@@ -66,7 +82,7 @@ def test_bad_input_gets_one_clear_line(name, seed_index, tmp_path):
     for f in corrupt.rglob("*"):
         if f.is_file():
             f.write_bytes(b"\x00garbage" * 7)
-    args = {"empty": ["ask", ""], "blank": ["ask", "  \t "], "huge": ["ask", "why " * 25000],
+    args = {"empty": ["ask", ""], "not-utf8": ["ask", "warranty \udcff?"], "control": ["ask", "why\x07?"], "blank": ["ask", "  \t "], "huge": ["ask", "why " * 25000],
             "missing-doc": ["build", str(tmp_path / "nope.txt")], "empty-doc": ["build", str(tmp_path / "empty.txt")],
             "binary-doc": ["build", str(tmp_path / "binary.bin")], "latin1-doc": ["build", str(tmp_path / "latin1.txt")],
             "corrupt": ["ask", QUESTION, "--index-dir", str(corrupt)],

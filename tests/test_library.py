@@ -94,6 +94,20 @@ def test_bad_names_and_emptying_the_index_are_refused(library, tmp_path):
     assert docs_of(index) == ["notes.md"]
 
 
+def test_remove_by_absolute_or_relative_path(library, tmp_path):
+    """A path names its document alone, written absolute or relative to the working folder."""
+    index = tmp_path / "index"
+    names = ("notes.md", "handbook.docx", "page.html")
+    assert run_cli("build", *(str(library / n) for n in names), "--index-dir", str(index)).returncode == 0
+    r = run_cli("remove", str((library / "notes.md").resolve()), "--index-dir", str(index))
+    assert r.returncode == 0 and "1 removed" in r.stderr, r.stderr
+    assert docs_of(index) == ["handbook.docx", "page.html"]
+    relative = os.path.relpath(library / "page.html", ROOT)  # run_cli works in the project folder
+    r = run_cli("remove", relative, "--index-dir", str(index))
+    assert r.returncode == 0 and "1 removed" in r.stderr, r.stderr
+    assert docs_of(index) == ["handbook.docx"]
+
+
 @pytest.mark.parametrize("command", ["add", "remove"])
 def test_a_killed_add_or_remove_leaves_the_previous_index(library, tmp_path, command):
     index = tmp_path / "index"

@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import os
 from contextlib import asynccontextmanager
+from importlib.resources import files
 from pathlib import Path
 from typing import Optional
 
@@ -12,21 +13,21 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.staticfiles import StaticFiles
-from swagger_ui_bundle import swagger_ui_path
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..config import ServeSettings
 from ..errors import BadQuestion, QAError
 from . import openai_api
-from .guard import Guard
+from .guard import Guard, caller_of
 from .metrics import Metrics
 from .schemas import (AnswerOut, AskRequest, ChatCompletion, ChatRequest, DocumentOut, ErrorBody, Health,
                       MessageRequest, ModelList, SessionCreated, SessionOut)
 from .service import Service, UnknownSession
 
 STATIC = Path(__file__).resolve().parent / "static"
-ERRORS = {s: {"model": ErrorBody} for s in (400, 401, 404, 413, 422, 429, 500, 504)}
+SWAGGER_ASSETS = str(files("fastapi_offline") / "static")  # Swagger UI 5.32's bundle, stylesheet and icon
+ERRORS = {s: {"model": ErrorBody} for s in (400, 401, 403, 404, 408, 413, 422, 429, 500, 504)}
 
 
 def create_app(service: Service, cfg: ServeSettings | None = None) -> FastAPI:
@@ -50,21 +51,23 @@ def create_app(service: Service, cfg: ServeSettings | None = None) -> FastAPI:
         return a
 
     @v1.post("/ask", response_model=AnswerOut, response_model_exclude_unset=True, summary="Answer one question")
-    async def ask(req: AskRequest):
-        return await answered(service.answer(req.question, req.session, req.k, scope=(req.doc, req.since, req.until)))
+    async def ask(req: AskRequest, request: Request):
+        # a session is one the server made (POST /v1/sessions), for this caller
+        return await answered(service.answer(req.question, req.session, req.k, must_exist=req.session is not None,
+                                             scope=(req.doc, req.since, req.until), owner=owner(request)))
 
     @v1.post("/sessions", response_model=SessionCreated, status_code=201, summary="Start a conversation")
-    async def new_session():
-        return {"id": service.new_session()}
+    async def new_session(request: Request):
+        return {"id": service.new_session(owner(request))}
 
     @v1.post("/sessions/{sid}/messages", response_model=AnswerOut, response_model_exclude_unset=True,
              summary="Ask the next question of a conversation")
-    async def message(sid: str, req: MessageRequest):
-        return await answered(service.answer(req.question, sid, req.k, must_exist=True))
+    async def message(sid: str, req: MessageRequest, request: Request):
+        return await answered(service.answer(req.question, sid, req.k, must_exist=True, owner=owner(request)))
 
     @v1.get("/sessions/{sid}", response_model=SessionOut, summary="A conversation's turns")
-    async def session(sid: str):
-        return service.session(sid)
+    async def session(sid: str, request: Request):
+        return service.session(sid, owner(request))
 
     @v1.get("/facts", response_model=list[dict], summary="Facts taken from the documents")
     async def facts(type: Optional[str] = Query(None, description="entity, quantity, date, relation or derived"),
@@ -78,7 +81,9 @@ def create_app(service: Service, cfg: ServeSettings | None = None) -> FastAPI:
     @v1.post("/chat/completions", response_model=ChatCompletion, summary="OpenAI-compatible chat completion",
              responses={200: {"content": {"text/event-stream": {}}}})
     async def chat_completions(req: ChatRequest):
-        question, conv = openai_api.question_and_history(req.messages)
+        # off the event loop: replaying the history parses its turns
+        question, conv = await asyncio.wait_for(asyncio.to_thread(openai_api.question_and_history, req.messages),
+                                                service.cfg.request_timeout)
         a = await answered(service.answer(question, conversation=conv))
         if req.stream:
             return StreamingResponse(openai_api.stream(a, req.model), media_type="text/event-stream",
@@ -109,13 +114,14 @@ def create_app(service: Service, cfg: ServeSettings | None = None) -> FastAPI:
 
     @app.get("/docs", include_in_schema=False)
     async def docs():
-        """Swagger UI from the swagger-ui-bundle package: the docs page works with no network."""
+        """Swagger UI 5 (which reads OpenAPI 3.1, the version FastAPI writes) from the fastapi-offline
+        package's assets: the docs page works with no network."""
         return get_swagger_ui_html(openapi_url="/openapi.json", title="qa-bot API",
                                    swagger_js_url="/static/docs/swagger-ui-bundle.js",
                                    swagger_css_url="/static/docs/swagger-ui.css",
-                                   swagger_favicon_url="/static/docs/favicon-32x32.png")
+                                   swagger_favicon_url="/static/docs/favicon.png")
 
-    app.mount("/static/docs", StaticFiles(directory=swagger_ui_path), name="docs-assets")
+    app.mount("/static/docs", StaticFiles(directory=SWAGGER_ASSETS), name="docs-assets")
 
     @app.get("/", include_in_schema=False)
     async def page():
@@ -131,6 +137,12 @@ def create_app(service: Service, cfg: ServeSettings | None = None) -> FastAPI:
         app.add_middleware(CORSMiddleware, allow_origins=list(cfg.cors_origins), allow_methods=["GET", "POST"],
                            allow_headers=["Authorization", "Content-Type"])
     return app
+
+
+def owner(request: Request) -> str | None:
+    """Whose conversations the caller may use: an ask key's own; None (all) for the admin key."""
+    caller = caller_of(request.scope)
+    return None if caller.admin else caller.owner
 
 
 def _error(status: int, message: str, kind: str, headers: dict | None = None) -> JSONResponse:

@@ -8,12 +8,15 @@ import time
 import uuid
 from typing import Iterator
 
-from ..conversation import Conversation
+from ..conversation import KEPT_TURNS, Conversation
 from ..errors import BadQuestion
+from ..pipeline import check_text
 from ..question import analyze_batch
 
 MODEL_ID = "qa-bot"
 NO_ANSWER = "The documents do not answer this."
+MAX_MESSAGES = 200
+MAX_HISTORY_CHARS = 32_000
 
 
 def text_of(content) -> str:
@@ -25,15 +28,29 @@ def text_of(content) -> str:
 
 
 def question_and_history(messages) -> tuple[str, Conversation]:
-    """The last user message, and the conversation the earlier user and assistant turns make."""
+    """The last user message, and the conversation the earlier user and assistant turns make: only
+    the last KEPT_TURNS of them are read again (a follow-up refers to those), so the cost is bounded
+    whatever the history's length; a history over MAX_MESSAGES messages or MAX_HISTORY_CHARS
+    characters is refused with the limits said."""
+    if len(messages) > MAX_MESSAGES:
+        raise BadQuestion(f"the conversation has {len(messages):,} messages; at most {MAX_MESSAGES} are accepted "
+                          f"(only the last {KEPT_TURNS} turns are read), so send the recent ones.")
+    texts = [text_of(m.content) for m in messages]
+    size = sum(len(t) for t in texts)
+    if size > MAX_HISTORY_CHARS:
+        raise BadQuestion(f"the conversation holds {size:,} characters; at most {MAX_HISTORY_CHARS:,} are accepted, "
+                          "so send the recent turns.")
+    for n, t in enumerate(texts, 1):
+        check_text(t, f"message {n}")
     users = [i for i, m in enumerate(messages) if m.role == "user"]
     if not users:
         raise BadQuestion("the messages hold no user message to answer.")
     last = users[-1]
     conv = Conversation()
     earlier = [m for m in messages[:last] if m.role in ("user", "assistant")]
+    recent = set([i for i, m in enumerate(earlier) if m.role == "user"][-KEPT_TURNS:])
     for i, m in enumerate(earlier):
-        if m.role != "user":
+        if i not in recent:
             continue
         q = " ".join(text_of(m.content).split())
         if not q:

@@ -78,17 +78,18 @@ class Service:
 
     async def answer(self, question: object, session: str | None = None, k: int | None = None,
                      must_exist: bool = False, conversation: Conversation | None = None,
-                     scope: tuple = (None, None, None)) -> dict:
+                     scope: tuple = (None, None, None), owner: str | None = None) -> dict:
         """The answer object of CONTRACT.md; `session` continues (or, unless must_exist, starts) a stored
         conversation; `conversation` is one the caller holds (OpenAI's messages), used and not stored;
-        `scope` (doc glob, since, until) limits the documents read."""
+        `scope` (doc glob, since, until) limits the documents read; `owner`: the ask key asking, whose
+        conversations alone it may continue (None: any)."""
         q, k = self.check(question, k)
         limits = make_scope(*scope)
         if limits is not None:
             rows_in(self.index, limits)  # refused here, as a 400, when no document is in scope
         if conversation is not None and conversation.turns:
             session = "transient-" + uuid.uuid4().hex
-        if must_exist and self.sessions.get(session) is None:
+        if must_exist and self.sessions.get(session, owner) is None:
             raise UnknownSession(f"no conversation {session!r} (it may have expired); start one with POST /v1/sessions.")
         key = None
         if session is None and self.cfg.answer_cache:
@@ -114,14 +115,28 @@ class Service:
             batch = [await self._queue.get()]
             while len(batch) < self.cfg.max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
-            try:
-                results = await loop.run_in_executor(self._pool, self._answer_many, [r for r, _ in batch])
-            except Exception as e:  # noqa: BLE001 - handed to each waiting request
-                results = [e] * len(batch)
+            results = await loop.run_in_executor(self._pool, self._answer_isolated, [r for r, _ in batch])
             for (_, fut), res in zip(batch, results):
                 if fut.done():
                     continue
                 fut.set_exception(res) if isinstance(res, Exception) else fut.set_result(res)
+
+    def _answer_isolated(self, requests: list[dict]) -> list:
+        """The requests answered together; if that fails, each is answered alone, so that one request
+        that fails (a fault of ours on its text) fails alone: an answer or an exception for each."""
+        try:
+            return self._answer_many(requests)
+        except Exception as e:  # noqa: BLE001 - handed to the request that raised it, below
+            if len(requests) == 1:
+                return [e]
+            log.warning("a batch of %d requests failed; answering each alone", len(requests), exc_info=True)
+        out = []
+        for r in requests:
+            try:
+                out += self._answer_many([r])
+            except Exception as e:  # noqa: BLE001
+                out.append(e)
+        return out
 
     def _answer_many(self, requests: list[dict]) -> list[dict]:
         """On the worker thread: the requests answered together, conversations loaded and saved per turn."""
@@ -156,11 +171,11 @@ class Service:
                 log.warning("the index changed but could not be opened again (%s); still serving the one opened before", e)
 
     # -- conversations, facts, documents ---------------------------------------------------------
-    def new_session(self) -> str:
-        return self.sessions.create()
+    def new_session(self, owner: str | None = None) -> str:
+        return self.sessions.create(owner)
 
-    def session(self, sid: str) -> dict:
-        conv = self.sessions.get(sid)
+    def session(self, sid: str, owner: str | None = None) -> dict:
+        conv = self.sessions.get(sid, owner)
         if conv is None:
             raise UnknownSession(f"no conversation {sid!r} (it may have expired); start one with POST /v1/sessions.")
         return {"id": sid, "turns": [{"question": t.question, "rewritten": t.rewritten, "answer": t.answer}

@@ -15,6 +15,8 @@ from ..conversation import Conversation
 
 SCHEMA = """CREATE TABLE IF NOT EXISTS sessions (
     id TEXT PRIMARY KEY, state TEXT NOT NULL, created REAL NOT NULL, updated REAL NOT NULL)"""
+UPGRADES = ("ALTER TABLE sessions ADD COLUMN owner TEXT",  # the ask key that made it; NULL: the admin or an open server
+            "CREATE INDEX IF NOT EXISTS sessions_updated ON sessions (updated)")  # expiry reads the oldest rows only
 
 
 class SessionStore:
@@ -26,17 +28,23 @@ class SessionStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute(SCHEMA)
+        columns = {r[1] for r in self._db.execute("PRAGMA table_info(sessions)")}
+        for sql in UPGRADES:
+            if "owner" not in sql or "owner" not in columns:
+                self._db.execute(sql)
 
-    def create(self) -> str:
+    def create(self, owner: str | None = None) -> str:
+        """A new conversation under an unguessable id, kept for `owner` (None: anyone with access)."""
         sid = uuid.uuid4().hex
-        self.save(sid, Conversation())
+        self.save(sid, Conversation(), owner)
         return sid
 
-    def get(self, sid: str) -> Conversation | None:
-        """The conversation, or None when there is none or it has been idle too long (then it is dropped)."""
+    def get(self, sid: str, owner: str | None = None) -> Conversation | None:
+        """The conversation, or None when there is none, it belongs to another owner than a given one,
+        or it has been idle too long (then it is dropped)."""
         with self._lock:
-            row = self._db.execute("SELECT state, updated FROM sessions WHERE id = ?", (sid,)).fetchone()
-            if row is None:
+            row = self._db.execute("SELECT state, updated, owner FROM sessions WHERE id = ?", (sid,)).fetchone()
+            if row is None or (owner is not None and row[2] != owner):
                 return None
             if time.time() - row[1] > self.idle:
                 self._db.execute("DELETE FROM sessions WHERE id = ?", (sid,))
@@ -49,15 +57,16 @@ class SessionStore:
         is their only writer)."""
         yield {sid: self.get(sid) for sid in sids}
 
-    def save(self, sid: str, conv: Conversation) -> None:
+    def save(self, sid: str, conv: Conversation, owner: str | None = None) -> None:
+        """Write the conversation; its owner is the one it was created with (`owner` is for creation)."""
         now = time.time()
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 self._db.execute(
-                    "INSERT INTO sessions (id, state, created, updated) VALUES (?, ?, ?, ?) "
+                    "INSERT INTO sessions (id, state, created, updated, owner) VALUES (?, ?, ?, ?, ?) "
                     "ON CONFLICT(id) DO UPDATE SET state = excluded.state, updated = excluded.updated",
-                    (sid, json.dumps(conv.to_dict(), ensure_ascii=False), now, now))
+                    (sid, json.dumps(conv.to_dict(), ensure_ascii=False), now, now, owner))
                 self._db.execute("DELETE FROM sessions WHERE updated < ?", (now - self.idle,))
                 self._db.execute("COMMIT")
             except BaseException:

@@ -75,6 +75,10 @@ DROP INDEX units_window_embedding;
 CREATE INDEX units_embedding ON units USING hnsw ((embedding::halfvec({DIM})) halfvec_ip_ops);
 CREATE INDEX units_window_embedding ON units USING hnsw ((window_embedding::halfvec({DIM})) halfvec_ip_ops);
 """),
+    ("sessions owned, expired by an index", """
+ALTER TABLE sessions ADD COLUMN owner text;
+CREATE INDEX sessions_updated ON sessions (updated);
+"""),
 ]
 
 
@@ -493,19 +497,19 @@ class Sessions:
         self.store, self.idle = store, idle_seconds
         self._turn = threading.local()  # the transaction of the turn this thread is in, if any
 
-    def create(self) -> str:
+    def create(self, owner: str | None = None) -> str:
         from ..conversation import Conversation
 
         sid = uuid.uuid4().hex
-        self.save(sid, Conversation())
+        self.save(sid, Conversation(), owner)
         return sid
 
-    def get(self, sid: str):
+    def get(self, sid: str, owner: str | None = None):
         from ..conversation import Conversation
 
         with self.store.transaction() as conn:
-            row = conn.execute("SELECT state, updated FROM sessions WHERE id = %s", (sid,)).fetchone()
-            if row is None:
+            row = conn.execute("SELECT state, updated, owner FROM sessions WHERE id = %s", (sid,)).fetchone()
+            if row is None or (owner is not None and row[2] != owner):
                 return None
             if time.time() - row[1] > self.idle:
                 conn.execute("DELETE FROM sessions WHERE id = %s", (sid,))
@@ -528,11 +532,11 @@ class Sessions:
             finally:
                 self._turn.conn = None
 
-    def save(self, sid: str, conv) -> None:
+    def save(self, sid: str, conv, owner: str | None = None) -> None:
         now = time.time()
-        sql = ("INSERT INTO sessions (id, state, created, updated) VALUES (%s, %s, %s, %s) ON CONFLICT (id)"
+        sql = ("INSERT INTO sessions (id, state, created, updated, owner) VALUES (%s, %s, %s, %s, %s) ON CONFLICT (id)"
                " DO UPDATE SET state = excluded.state, updated = excluded.updated")
-        args = (sid, json.dumps(conv.to_dict(), ensure_ascii=False), now, now)
+        args = (sid, json.dumps(conv.to_dict(), ensure_ascii=False), now, now, owner)
         conn = getattr(self._turn, "conn", None)
         if conn is not None:  # inside this thread's turn: written in its transaction
             conn.execute(sql, args)

@@ -1,0 +1,130 @@
+"""A server safe in front of customers: one request never harms another, a key that can only ask,
+conversations that belong to the key that made them, failed keys slowed down, labels from a fixed set.
+
+One real server on a loopback port for the module (admin key, two ask keys); its tests that spend the
+failed-key allowance run last."""
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+
+import httpx
+import pytest
+
+from conftest import Server
+
+ADMIN, ASK, OTHER = "admin-key-1", "ask-key-public", "ask-key-other"
+QUESTIONS = ["When does mass production start?", "Who is the CEO of the Xiaomi car company?",
+             "How much is Xiaomi investing in the car project?", "What was the revenue for 2021?"]
+
+
+def auth(key: str) -> dict:
+    return {"Authorization": f"Bearer {key}"}
+
+
+@pytest.fixture(scope="module")
+def server(serve_index):
+    s = Server(serve_index, {"QA_API_KEY": ADMIN, "QA_ASK_KEYS": f"{ASK},{OTHER}", "QA_AUTH_FAILURES_PER_MINUTE": "5",
+                             "QA_READ_TIMEOUT": "2"})
+    yield s
+    s.stop()
+
+
+def error_of(r: httpx.Response, status: int) -> str:
+    assert r.status_code == status, (r.status_code, r.text)
+    body = r.json()
+    assert set(body) == {"error"} and body["error"]["code"] == status and "Traceback" not in r.text
+    return body["error"]["type"]
+
+
+def test_a_question_that_is_not_text_fails_alone(server):
+    """Lone surrogates and control characters among concurrent questions: each a 422, every other
+    question answered as it is alone (before, the batch they joined failed whole with 500s)."""
+    alone = {q: httpx.post(server.url + "/v1/ask", json={"question": q}, headers=auth(ADMIN), timeout=120).json()["answer"]
+             for q in QUESTIONS}
+    hostile = [b'{"question": "warranty \\ud800?"}', b'{"question": "x\\u0000y"}', b'{"question": "bell\\u0007"}']
+
+    async def run():
+        async with httpx.AsyncClient(base_url=server.url, headers=auth(ADMIN), timeout=120) as c:
+            good = [c.post("/v1/ask", json={"question": q}) for _ in range(3) for q in QUESTIONS]
+            bad = [c.post("/v1/ask", content=b, headers={"Content-Type": "application/json"}) for b in hostile * 3]
+            return await asyncio.gather(*good, *bad)
+
+    rs = asyncio.run(run())
+    good, bad = rs[:12], rs[12:]
+    assert [r.json()["answer"] for r in good] == [alone[q] for _ in range(3) for q in QUESTIONS]
+    assert all(error_of(r, 422) == "invalid_question" for r in bad)
+
+
+def test_a_long_history_is_refused_at_once_and_a_capped_one_served(server):
+    turns = [{"role": "user" if i % 2 == 0 else "assistant", "content": f"What about item {i}?"} for i in range(1000)]
+    url = server.url + "/v1/chat/completions"
+    r = httpx.post(url, json={"messages": turns + [{"role": "user", "content": "Who is the CEO?"}]},
+                   headers=auth(ASK), timeout=120)
+    assert error_of(r, 422) == "invalid_question" and "at most 200" in r.json()["error"]["message"]
+    assert httpx.get(server.url + "/healthz", timeout=5).status_code == 200
+    r = httpx.post(url, json={"messages": turns[:150] + [{"role": "user", "content": "When does mass production start?"}]},
+                   headers=auth(ASK), timeout=120)
+    assert r.status_code == 200 and "2024" in r.json()["qa"]["answer"]
+    nul = [{"role": "user", "content": "When?\u0000"}, {"role": "user", "content": "Who is the CEO?"}]
+    assert error_of(httpx.post(url, json={"messages": nul}, headers=auth(ASK), timeout=120), 422) == "invalid_question"
+
+
+def test_an_ask_key_can_only_ask(server):
+    for method, path in (("GET", "/v1/documents"), ("GET", "/metrics"), ("GET", "/v1/facts")):
+        assert error_of(httpx.request(method, server.url + path, headers=auth(ASK)), 403) == "forbidden"
+    r = httpx.post(server.url + "/v1/ask", json={"question": QUESTIONS[0]}, headers=auth(ASK), timeout=120)
+    assert r.status_code == 200 and "2024" in r.json()["answer"]
+    assert httpx.get(server.url + "/v1/models", headers=auth(ASK)).status_code == 200
+    assert httpx.get(server.url + "/v1/documents", headers=auth(ADMIN)).status_code == 200
+    # the docs page and the document it reads are public, so a browser can open them
+    assert httpx.get(server.url + "/docs").status_code == 200
+    assert httpx.get(server.url + "/openapi.json").json()["openapi"].startswith("3.1")
+
+
+def test_sessions_are_made_by_the_server_and_belong_to_their_key(server):
+    sid = httpx.post(server.url + "/v1/sessions", headers=auth(ASK)).json()["id"]
+    assert len(sid) == 32 and int(sid, 16) >= 0
+    r = httpx.post(f"{server.url}/v1/sessions/{sid}/messages", json={"question": "What was the revenue for 2021?"},
+                   headers=auth(ASK), timeout=120)
+    assert r.status_code == 200
+    assert len(httpx.get(f"{server.url}/v1/sessions/{sid}", headers=auth(ASK)).json()["turns"]) == 1
+    for key in (OTHER,):  # another ask key cannot see it, nor continue it
+        assert error_of(httpx.get(f"{server.url}/v1/sessions/{sid}", headers=auth(key)), 404) == "not_found"
+        r = httpx.post(f"{server.url}/v1/sessions/{sid}/messages", json={"question": "And 2022?"}, headers=auth(key),
+                       timeout=120)
+        assert error_of(r, 404) == "not_found"
+    assert len(httpx.get(f"{server.url}/v1/sessions/{sid}", headers=auth(ADMIN)).json()["turns"]) == 1
+    for made_up in ("1", "../../etc/passwd", "0" * 32):  # ids a client chose are no conversation
+        r = httpx.post(server.url + "/v1/ask", json={"question": "Who?", "session": made_up}, headers=auth(ASK), timeout=120)
+        assert error_of(r, 404) == "not_found"
+
+
+def test_metric_labels_come_from_a_fixed_set(server):
+    for n in range(30):
+        httpx.request(f"BREW{n}", server.url + "/v1/ask", headers=auth(ADMIN))
+    text = httpx.get(server.url + "/metrics", headers=auth(ADMIN)).text
+    assert "BREW" not in text and 'method="other"' in text
+
+
+def test_a_trickled_body_is_cut_off(server):
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as s:
+        s.sendall(b"POST /v1/ask HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + ADMIN.encode() +
+                  b"\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"question\": ")
+        t0 = time.monotonic()
+        reply = b""
+        while chunk := s.recv(65536):  # until the server closes the connection
+            reply += chunk
+        assert b" 408 " in reply.split(b"\r\n")[0] and b"request_timeout" in reply, reply
+        assert time.monotonic() - t0 < 25
+
+
+def test_failed_keys_are_slowed_down(server):
+    """Last: it spends this address's allowance of failed keys (5 a minute)."""
+    codes = [httpx.post(server.url + "/v1/ask", json={"question": "Who?"}, headers=auth(f"guess-{i}")).status_code
+             for i in range(8)]
+    assert codes[:5] == [401] * 5 and set(codes[5:]) == {429}
+    r = httpx.post(server.url + "/v1/ask", json={"question": "Who?"}, headers=auth(ADMIN))
+    assert error_of(r, 429) == "rate_limited" and int(r.headers["Retry-After"]) >= 1
+    assert httpx.get(server.url + "/healthz").status_code == 200
