@@ -90,15 +90,10 @@ def _database() -> str | None:
 
 def _library(name: str, index_dir: Optional[Path]):
     """The library command `name` (add, remove, update) on the chosen store, and where it works."""
-    url = _database()
-    if url:
-        from .store import postgres
+    from .library import commands
 
-        return (lambda *a, **kw: getattr(postgres, name)(url, *a, **kw)), "the PostgreSQL store"
-    from . import library
-
-    folder = index_dir or settings().index_dir
-    return (lambda *a, **kw: getattr(library, name)(folder, *a, **kw)), folder
+    chosen, where = commands(index_dir)
+    return chosen[name], where
 
 
 def _open(index_dir: Optional[Path], no_rebuild: bool = False):

@@ -60,6 +60,7 @@ class ServeSettings:
     cors_origins: tuple[str, ...] = field(default_factory=lambda: tuple(
         o.strip() for o in _env("QA_CORS_ORIGINS", "").split(",") if o.strip()))  # closed by default
     max_body_bytes: int = field(default_factory=lambda: int(_env("QA_MAX_BODY_BYTES", str(64 * 1024))))
+    max_upload_bytes: int = field(default_factory=lambda: int(_env("QA_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024))))  # POST /v1/documents
     request_timeout: float = field(default_factory=lambda: float(_env("QA_REQUEST_TIMEOUT", "120")))
     rate_limit_per_minute: int = field(default_factory=lambda: int(_env("QA_RATE_LIMIT", "0")))  # 0: off
     session_idle_seconds: float = field(default_factory=lambda: float(_env("QA_SESSION_IDLE", str(24 * 3600))))

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .conversation import Conversation
+from .errors import BadDocument
 from .index import build, live_generation, load
 from .batch import CHUNK
 from .pipeline import ask_batch, check_question
@@ -67,8 +68,28 @@ def _cached_index(docs: list[Path], folder: Path, progress=None):
     return load(folder, progress=progress)
 
 
+def read_gold(path: Path) -> list[dict]:
+    """The gold file's questions; a line that is not a question object is refused, naming the line."""
+    gold = []
+    try:
+        lines = open(path, encoding="utf-8").read().splitlines()
+    except UnicodeDecodeError:
+        raise BadDocument(f"{path}: not UTF-8 text; a gold file is JSON lines.") from None
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            g = json.loads(line)
+        except ValueError:
+            raise BadDocument(f"{path} line {n}: not JSON; each line is an object with an id and a question.") from None
+        if not isinstance(g, dict) or not isinstance(g.get("question"), str) or "id" not in g:
+            raise BadDocument(f"{path} line {n}: each line is an object with an \"id\" and a \"question\".")
+        gold.append(g)
+    return gold
+
+
 def eval_gold(gold_path: Path, docs: list[Path], work: Path, progress=None) -> list[Row]:
-    gold = [json.loads(l) for l in open(gold_path, encoding="utf-8") if l.strip()]
+    gold = read_gold(gold_path)
     index = _cached_index(docs, work / "gold-index", progress)
     sessions: dict[str, Conversation] = {}
     free = [g for g in gold if "session" not in g]
@@ -95,8 +116,12 @@ def eval_gold(gold_path: Path, docs: list[Path], work: Path, progress=None) -> l
 
 def squad_articles(path: Path) -> list[dict]:
     """Each article as one text (paragraphs joined by a blank line) with gold character spans."""
+    try:
+        data = json.load(open(path, encoding="utf-8"))["data"]
+    except (ValueError, KeyError, TypeError):
+        raise BadDocument(f"{path}: not a SQuAD file (a JSON object whose \"data\" lists articles).") from None
     arts = []
-    for a in json.load(open(path, encoding="utf-8"))["data"]:
+    for a in data:
         text, qs = "", []
         for p in a["paragraphs"]:
             if text:

@@ -251,6 +251,9 @@ def build(paths: list[str], folder: Path, encoder=None, progress: Progress | Non
     """Index the documents at `paths` (files, or folders walked) into `folder`; the old index stays
     live until the new one is whole. A file that cannot be read is reported to `skipped` and left out
     when others can be read; with none readable the build fails with the first reason."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise IndexMissing(f"{folder} is a file, not a folder; give --index-dir a folder (it is created if missing).")
     docs = read_documents(paths, skipped, glob, exclude)
     if len(docs) <= RESUMABLE_CHUNK:
         return write_generation(folder, read_parts(docs, encoder, progress), encoder=encoder)

@@ -8,6 +8,7 @@ at any point leaves the old index."""
 from __future__ import annotations
 
 import fnmatch
+import functools
 from pathlib import Path
 from typing import Callable
 
@@ -99,6 +100,24 @@ def update(folder: Path, progress: Progress | None = None, report: Report | None
         raise IndexStale(f"every document of the index at {folder} is gone; build it anew with: python cli.py build PATH...")
     _write(folder, kept)
     return {"added": 0, "updated": len(new), "removed": len(gone), "unchanged": len(kept) - len(new)}
+
+
+def commands(folder: Path | None = None):
+    """The library commands (add, remove, update) of the store in use, bound to it, and where they
+    work: the PostgreSQL store when QA_STORE names one, else the embedded index at `folder`. The CLI
+    and the server's document routes both change documents through these."""
+    from .config import settings
+    from .store import is_database
+
+    url = settings().store
+    if is_database(url):
+        from .store import postgres
+
+        return {name: functools.partial(getattr(postgres, name), url) for name in ("add", "remove", "update")}, \
+            "the PostgreSQL store"
+    folder = Path(folder or settings().index_dir)
+    return {"add": functools.partial(add, folder), "remove": functools.partial(remove, folder),
+            "update": functools.partial(update, folder)}, folder
 
 
 def _matches(doc: Document, name: str, resolved: str) -> bool:

@@ -37,13 +37,27 @@ class Scope:
         return " and ".join(p for p in parts if p)
 
 
+def _real_date(text: str) -> bool:
+    """Whether `text` is a year, a year and month, or a full date that exists ("2023-13-45" does not)."""
+    if not DATE.fullmatch(text):
+        return False
+    import datetime
+
+    parts = [int(p) for p in text.split("-")] + [1, 1]
+    try:
+        datetime.date(*parts[:3])
+    except ValueError:
+        return False
+    return True
+
+
 def make_scope(doc: object = None, since: object = None, until: object = None) -> Scope | None:
     """A scope from user input, or None when nothing limits the question; a bad date is refused."""
     for name, value in (("doc", doc), ("since", since), ("until", until)):
         if value is not None and not isinstance(value, str):
             raise BadQuestion(f"{name} must be a string.")
     for name, value in (("since", since), ("until", until)):
-        if value is not None and not DATE.fullmatch(value.strip()):
+        if value is not None and not _real_date(value.strip()):
             raise BadQuestion(f"{name} must be a date like 2023-03-14 (or 2023-03, or 2023), not {value!r}.")
     doc = doc.strip() if doc and doc.strip() else None
     scope = Scope(doc, since.strip() if since else None, until.strip() if until else None)

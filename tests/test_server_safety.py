@@ -6,6 +6,7 @@ failed-key allowance run last."""
 from __future__ import annotations
 
 import asyncio
+import shutil
 import socket
 import time
 
@@ -24,8 +25,10 @@ def auth(key: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def server(serve_index):
-    s = Server(serve_index, {"QA_API_KEY": ADMIN, "QA_ASK_KEYS": f"{ASK},{OTHER}", "QA_AUTH_FAILURES_PER_MINUTE": "5",
+def server(seed_index, tmp_path_factory):
+    index = tmp_path_factory.mktemp("safe") / "index"  # its own copy: documents are added and removed here
+    shutil.copytree(seed_index, index)
+    s = Server(index, {"QA_API_KEY": ADMIN, "QA_ASK_KEYS": f"{ASK},{OTHER}", "QA_AUTH_FAILURES_PER_MINUTE": "5",
                              "QA_READ_TIMEOUT": "2"})
     yield s
     s.stop()
@@ -99,6 +102,49 @@ def test_sessions_are_made_by_the_server_and_belong_to_their_key(server):
     for made_up in ("1", "../../etc/passwd", "0" * 32):  # ids a client chose are no conversation
         r = httpx.post(server.url + "/v1/ask", json={"question": "Who?", "session": made_up}, headers=auth(ASK), timeout=120)
         assert error_of(r, 404) == "not_found"
+
+
+def test_small_edges(server):
+    """Facts are paged; an impossible date is refused; no server path is shown."""
+    facts = httpx.get(server.url + "/v1/facts", params={"limit": 3}, headers=auth(ADMIN)).json()
+    assert len(facts) == 3
+    assert httpx.get(server.url + "/v1/facts", params={"limit": 0}, headers=auth(ADMIN)).status_code == 422
+    r = httpx.post(server.url + "/v1/ask", json={"question": "Who?", "since": "2023-13-45"}, headers=auth(ASK), timeout=60)
+    assert error_of(r, 422) == "invalid_question" and "since" in r.json()["error"]["message"]
+    ready = httpx.get(server.url + "/readyz").json()
+    assert "/" not in ready["index"]
+
+
+def test_documents_pushed_and_deleted_over_http(server):
+    url = server.url + "/v1/documents"
+    text = ("The Harbour Office opens at 7 am on weekdays.\n\n"
+            "Its harbour master is Ingrid Solberg, who took the post in 2019.\n")
+    r = httpx.post(url, json={"name": "harbour.txt", "text": text}, headers=auth(ADMIN), timeout=300)
+    assert r.status_code == 201 and r.json()["added"] == 1, r.text
+    doc_id = r.json()["id"]
+    ask = lambda: httpx.post(server.url + "/v1/ask", json={"question": "Who is the harbour master?"},  # noqa: E731
+                             headers=auth(ASK), timeout=120).json()
+    assert "Ingrid Solberg" in (ask()["answer"] or "")
+    listed = httpx.get(url, params={"limit": 1, "offset": 1}, headers=auth(ADMIN)).json()
+    assert [d["doc"] for d in listed] == ["harbour.txt"] and listed[0]["id"] == doc_id
+    files = {"file": ("notes.md", b"# Notes\n\nThe ferry to Tromso leaves at noon.\n", "text/markdown")}
+    r = httpx.post(url, files=files, headers=auth(ADMIN), timeout=300)
+    assert r.status_code == 201 and r.json()["doc"] == "notes.md", r.text
+    for bad, status in (({"json": {"name": "../escape.txt", "text": "x"}}, 400),
+                        ({"json": {"name": "empty.txt", "text": " "}}, 400),
+                        ({"files": {"file": ("blob.bin", bytes(range(256)) * 40, "application/octet-stream")}}, 400),
+                        ({"content": b"plain", "headers": {"Content-Type": "text/plain"}}, 415)):
+        h = {**auth(ADMIN), **bad.pop("headers", {})}
+        r = httpx.post(url, headers=h, timeout=300, **bad)
+        assert error_of(r, status), r.text
+    assert error_of(httpx.post(url, json={"name": "a.txt", "text": "Hello."}, headers=auth(ASK)), 403) == "forbidden"
+    assert len(httpx.get(url, headers=auth(ADMIN)).json()) == 3
+    for d in httpx.get(url, headers=auth(ADMIN)).json()[1:]:
+        r = httpx.delete(f"{url}/{d['id']}", headers=auth(ADMIN), timeout=300)
+        assert r.status_code == 200 and r.json()["removed"] == 1, r.text
+    assert error_of(httpx.delete(f"{url}/{doc_id}", headers=auth(ADMIN)), 404) == "not_found"
+    assert ask()["abstained"] or "Ingrid" not in (ask()["answer"] or "")
+    assert len(httpx.get(url, headers=auth(ADMIN)).json()) == 1
 
 
 def test_metric_labels_come_from_a_fixed_set(server):

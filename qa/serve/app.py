@@ -17,17 +17,17 @@ from fastapi.responses import FileResponse, JSONResponse, Response, StreamingRes
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..config import ServeSettings
-from ..errors import BadQuestion, QAError
+from ..errors import BadDocument, BadQuestion, QAError
 from . import openai_api
 from .guard import Guard, caller_of
 from .metrics import Metrics
-from .schemas import (AnswerOut, AskRequest, ChatCompletion, ChatRequest, DocumentOut, ErrorBody, Health,
+from .schemas import (AnswerOut, AskRequest, ChatCompletion, ChatRequest, DocumentChange, DocumentOut, ErrorBody, Health,
                       MessageRequest, ModelList, SessionCreated, SessionOut)
-from .service import Service, UnknownSession
+from .service import Service, UnknownDocument, UnknownSession
 
 STATIC = Path(__file__).resolve().parent / "static"
 SWAGGER_ASSETS = str(files("fastapi_offline") / "static")  # Swagger UI 5.32's bundle, stylesheet and icon
-ERRORS = {s: {"model": ErrorBody} for s in (400, 401, 403, 404, 408, 413, 422, 429, 500, 504)}
+ERRORS = {s: {"model": ErrorBody} for s in (400, 401, 403, 404, 408, 413, 415, 422, 429, 500, 504)}
 
 
 def create_app(service: Service, cfg: ServeSettings | None = None) -> FastAPI:
@@ -71,12 +71,46 @@ def create_app(service: Service, cfg: ServeSettings | None = None) -> FastAPI:
 
     @v1.get("/facts", response_model=list[dict], summary="Facts taken from the documents")
     async def facts(type: Optional[str] = Query(None, description="entity, quantity, date, relation or derived"),
-                    subject: Optional[str] = None, attribute: Optional[str] = None):
-        return await service.facts(type, subject, attribute)
+                    subject: Optional[str] = None, attribute: Optional[str] = None,
+                    limit: int = Query(100, ge=1, le=1000, description="At most this many facts"),
+                    offset: int = Query(0, ge=0, description="Facts to skip first (paging)")):
+        return (await service.facts(type, subject, attribute))[offset:offset + limit]
 
     @v1.get("/documents", response_model=list[DocumentOut], summary="The indexed documents")
-    async def documents():
-        return await service.documents()
+    async def documents(limit: int = Query(100, ge=1, le=1000, description="At most this many documents"),
+                        offset: int = Query(0, ge=0, description="Documents to skip first (paging)")):
+        return (await service.documents())[offset:offset + limit]
+
+    @v1.post("/documents", response_model=DocumentChange, status_code=201, summary="Add or replace a document",
+             description="A multipart form with the file as `file` (any format the bot reads: text, Markdown, "
+                         "HTML, PDF, DOCX; told by content), or JSON `{\"name\": \"notes.txt\", \"text\": \"...\"}`. "
+                         "Admin key only; at most QA_MAX_UPLOAD_BYTES. The index changes as a whole, as `cli.py add` does.")
+    async def upload(request: Request):
+        kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if kind == "multipart/form-data":
+            form = await request.form(max_files=1, max_fields=4)
+            f = form.get("file")
+            if f is None or isinstance(f, str):
+                raise BadDocument("send the document as the form's \"file\" field.")
+            return await service.add_document(form.get("name") or f.filename, await f.read())
+        if kind == "application/json":
+            try:
+                body = await request.json()
+            except ValueError:
+                raise BadDocument("the body is not JSON.") from None
+            if not isinstance(body, dict) or not isinstance(body.get("text"), str) or not body["text"].strip():
+                raise BadDocument('send the document as {"name": "notes.txt", "text": "..."}.')
+            try:
+                data = body["text"].encode("utf-8")
+            except UnicodeEncodeError:
+                raise BadDocument("the text holds a lone surrogate; send plain text.") from None
+            return await service.add_document(body.get("name"), data)
+        return _error(415, "send a multipart form with the file as \"file\", or JSON with a name and the text.",
+                      "unsupported_media_type")
+
+    @v1.delete("/documents/{doc_id}", response_model=DocumentChange, summary="Remove a document")
+    async def delete_document(doc_id: str):
+        return await service.delete_document(doc_id)
 
     @v1.post("/chat/completions", response_model=ChatCompletion, summary="OpenAI-compatible chat completion",
              responses={200: {"content": {"text/event-stream": {}}}})
@@ -157,7 +191,8 @@ def _errors(app: FastAPI) -> None:
         return _error(422, str(e), "invalid_question")
 
     @app.exception_handler(UnknownSession)
-    async def unknown_session(_: Request, e: UnknownSession):
+    @app.exception_handler(UnknownDocument)
+    async def unknown_session(_: Request, e: QAError):
         return _error(404, str(e), "not_found")
 
     @app.exception_handler(QAError)

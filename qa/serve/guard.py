@@ -119,7 +119,7 @@ class Guard:
             if refusal:
                 await self._refuse(send_counted, *refusal)
                 return
-            await self.app(scope, self._capped(receive, status), send_counted)
+            await self.app(scope, self._capped(scope, receive, status), send_counted)
         except BodyRefused:
             if status["code"] == status["refuse"][0]:
                 return
@@ -171,14 +171,21 @@ class Guard:
                 return 429, "too many requests; try again later.", "rate_limited", \
                     [(b"retry-after", str(max(1, math.ceil(wait))).encode())]
         length = headers.get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > self.cfg.max_body_bytes:
-            return 413, f"the request body is larger than {self.cfg.max_body_bytes} bytes.", "request_too_large"
+        cap = self._cap(scope)
+        if length is not None and length.isdigit() and int(length) > cap:
+            return 413, f"the request body is larger than {cap} bytes.", "request_too_large"
         return None
 
-    def _capped(self, receive, status: dict):
+    def _cap(self, scope) -> int:
+        """The body cap: documents uploaded to the admin's route may be larger than questions."""
+        upload = scope["method"] == "POST" and scope["path"] == "/v1/documents"
+        return self.cfg.max_upload_bytes if upload else self.cfg.max_body_bytes
+
+    def _capped(self, scope, receive, status: dict):
         """The body read in pieces, refused once it passes the cap (a body sent without a length) or
         when a piece is slower than the read timeout (a client that trickles its body)."""
         seen = {"n": 0, "done": False}
+        cap = self._cap(scope)
 
         async def capped():
             if seen["done"]:  # the body is in: what follows is the disconnect, waited for as long as it takes
@@ -192,8 +199,8 @@ class Guard:
             if message["type"] == "http.request":
                 seen["n"] += len(message.get("body", b""))
                 seen["done"] = not message.get("more_body", False)
-                if seen["n"] > self.cfg.max_body_bytes:
-                    status["refuse"] = (413, f"the request body is larger than {self.cfg.max_body_bytes} bytes.",
+                if seen["n"] > cap:
+                    status["refuse"] = (413, f"the request body is larger than {cap} bytes.",
                                         "request_too_large")
                     raise BodyRefused()
             else:

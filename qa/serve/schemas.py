@@ -69,7 +69,8 @@ class SessionOut(BaseModel):
 
 
 class DocumentOut(BaseModel):
-    doc: str
+    id: str = Field(..., description="The document's id, for DELETE /v1/documents/{id}.")
+    doc: str = Field(..., description="The document's file name.")
     title: Optional[str]
     date: Optional[str]
     format: str = "text"
@@ -78,6 +79,15 @@ class DocumentOut(BaseModel):
     sentences: int
     facts: int = 0
     indexed: Optional[str] = Field(None, description="When the document was indexed (ISO 8601, UTC).")
+
+
+class DocumentChange(BaseModel):
+    id: str
+    doc: str
+    added: int
+    updated: int
+    removed: int
+    unchanged: int
 
 
 class ErrorDetail(BaseModel):

@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import hashlib
 import logging
+import os
+import re
+import threading
 import uuid
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
@@ -15,7 +19,7 @@ from pathlib import Path
 from ..batch import answer_requests
 from ..config import ServeSettings, settings
 from ..conversation import Conversation
-from ..errors import BadQuestion, QAError
+from ..errors import BadDocument, BadQuestion, QAError
 from ..pipeline import check_question, open_index, select_facts
 from ..scope import make_scope, rows_in
 
@@ -28,6 +32,26 @@ class UnknownSession(QAError):
 
 class Busy(QAError):
     pass
+
+
+class UnknownDocument(QAError):
+    pass
+
+
+UPLOAD_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._()+-]{0,199}")
+
+
+def upload_name(name: object) -> str:
+    """An uploaded document's name: a plain file name (no folders, no leading dot), or a BadDocument."""
+    if not isinstance(name, str) or not UPLOAD_NAME.fullmatch(name) or ".." in name:
+        raise BadDocument("the document needs a plain file name (letters, digits, spaces, . _ ( ) + -; no folders), "
+                          "e.g. \"handbook.pdf\".")
+    return name
+
+
+def document_id(path: str) -> str:
+    """A document's id in the API: stable for its path, and no path itself."""
+    return hashlib.sha256(path.encode("utf-8", "surrogateescape")).hexdigest()[:16]
 
 
 class Service:
@@ -49,6 +73,7 @@ class Service:
         self.sessions = self.index.session_store(self.cfg.session_idle_seconds)
         self._cache: OrderedDict = OrderedDict()
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="qa-answer")
+        self._writing = threading.Lock()  # one document change at a time
         self._queue: asyncio.Queue | None = None
         self._task: asyncio.Task | None = None
         self.cache_hits = 0
@@ -185,7 +210,57 @@ class Service:
         return await self._on_worker(lambda: [f.as_dict() for f in select_facts(self.index, kind, subject, attribute)])
 
     async def documents(self) -> list[dict]:
-        return await self._on_worker(lambda: self.index.catalogue())
+        """The catalogue, each document with its id (for DELETE) and its name, not a server path."""
+        rows = await self._on_worker(lambda: self.index.catalogue())
+        return [{"id": document_id(r["doc"]), **r, "doc": Path(r["doc"]).name} for r in rows]
+
+    async def add_document(self, name: object, data: bytes) -> dict:
+        """Keep an uploaded document in the uploads folder and add it to the index (a new generation,
+        swapped in whole as `cli.py add` does); a document of that name is replaced. Refused: a name
+        that is not a plain file name, and a file no reader takes (the index is left as it was)."""
+        name = upload_name(name)
+        folder = self.uploads()
+        path = folder / name
+        existed = path.exists()
+        tmp = folder / f".{name}.{uuid.uuid4().hex}.part"
+        tmp.write_bytes(data)
+        old = path.read_bytes() if existed else None
+        os.replace(tmp, path)
+        try:
+            summary = await self._change("add", [str(path)])
+        except BaseException:
+            path.write_bytes(old) if existed else path.unlink(missing_ok=True)
+            raise
+        return {"id": document_id(str(path)), "doc": name, **summary}
+
+    async def delete_document(self, doc_id: str) -> dict:
+        """Remove the document with this id from the index (and its upload, if it was uploaded)."""
+        rows = await self._on_worker(lambda: self.index.catalogue())
+        path = next((r["doc"] for r in rows if document_id(r["doc"]) == doc_id), None)
+        if path is None:
+            raise UnknownDocument(f"no document {doc_id!r}; list them with GET /v1/documents.")
+        summary = await self._change("remove", [path])
+        if Path(path).parent == self.uploads():
+            Path(path).unlink(missing_ok=True)
+        return {"id": doc_id, "doc": Path(path).name, **summary}
+
+    def uploads(self) -> Path:
+        """Where uploaded documents are kept: QA_UPLOAD_DIR, else an `uploads` folder beside the index."""
+        folder = Path(os.environ.get("QA_UPLOAD_DIR") or Path(self.index_dir or settings().index_dir) / "uploads")
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder.resolve()
+
+    async def _change(self, command: str, paths: list[str]) -> dict:
+        """A library command on a thread of its own, one change at a time: reading and embedding a
+        document never holds up questions, which are answered from the old generation until the new
+        one is whole (the worker follows the store before its next batch)."""
+        from ..library import commands
+
+        def run():
+            with self._writing:
+                return commands(self.index_dir)[0][command](paths)
+
+        return await asyncio.wait_for(asyncio.to_thread(run), self.cfg.request_timeout * 5)
 
     async def _on_worker(self, read):
         """`read` on the worker thread, after following the store: where the index is read or replaced."""
@@ -196,5 +271,5 @@ class Service:
         return await asyncio.get_running_loop().run_in_executor(self._pool, run)
 
     def about(self) -> dict:
-        return {"index": str(self.index.folder), "documents": len(self.index.documents),
+        return {"index": Path(str(self.index.folder)).name, "documents": len(self.index.documents),  # no server paths
                 "sentences": len(self.index.sentences), "facts": self.index.counts()["facts"]}
