@@ -260,6 +260,33 @@ def docs(index_dir: Optional[Path] = IndexDir, as_json: bool = typer.Option(Fals
 
 @app.command()
 @user_errors
+def feedback(index_dir: Optional[Path] = IndexDir,
+             every: bool = typer.Option(False, "--all", help="Every rating, not only the answers marked wrong."),
+             as_json: bool = typer.Option(False, "--json", help="One JSON object a line.")):
+    """List what users of the server marked wrong: question, answer, sources (the material of the next
+    gold file). Example: python cli.py feedback --json > marked-wrong.jsonl"""
+    from .config import ServeSettings
+
+    store = _open(index_dir, no_rebuild=True).session_store(ServeSettings().session_idle_seconds)
+    try:
+        rows = store.feedback(None if every else "down")
+    finally:
+        store.close()
+    for r in rows:
+        if as_json:
+            print(json.dumps(r, ensure_ascii=False))
+            continue
+        said = r["answer"] if r["answer"] is not None else "(abstained)"
+        out.print(f"[{r['created']}] {r['rating']}: {r['question']}\n  answer: {said}"
+                  + (f"\n  comment: {r['comment']}" if r["comment"] else "")
+                  + "".join(f"\n  [{i}] {s['doc']} ({s['start']}-{s['end']}): {s['text']}" for i, s in enumerate(r["sources"], 1)),
+                  markup=False, highlight=False, soft_wrap=True)
+    if not rows and not as_json:
+        err.print("No feedback yet." if every else "No answer has been marked wrong.")
+
+
+@app.command()
+@user_errors
 def serve(host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (loopback by default)."),
           port: int = typer.Option(8000, "--port", help="Port to listen on."),
           index_dir: Optional[Path] = IndexDir,

@@ -62,6 +62,7 @@ class Server:
 
     def __init__(self, index_dir: Path, env: dict | None = None):
         self.port = free_port()
+        self.index_dir = index_dir
         self.url = f"http://127.0.0.1:{self.port}"
         e = dict(os.environ, HF_HUB_OFFLINE="1", **(env or {}))
         self.proc = subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "serve", "--port", str(self.port),

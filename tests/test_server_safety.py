@@ -6,6 +6,7 @@ failed-key allowance run last."""
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 import socket
 import time
@@ -13,7 +14,7 @@ import time
 import httpx
 import pytest
 
-from conftest import Server
+from conftest import Server, run_cli
 
 ADMIN, ASK, OTHER = "admin-key-1", "ask-key-public", "ask-key-other"
 QUESTIONS = ["When does mass production start?", "Who is the CEO of the Xiaomi car company?",
@@ -145,6 +146,23 @@ def test_documents_pushed_and_deleted_over_http(server):
     assert error_of(httpx.delete(f"{url}/{doc_id}", headers=auth(ADMIN)), 404) == "not_found"
     assert ask()["abstained"] or "Ingrid" not in (ask()["answer"] or "")
     assert len(httpx.get(url, headers=auth(ADMIN)).json()) == 1
+
+
+def test_feedback_is_kept_and_listed(server):
+    a = httpx.post(server.url + "/v1/ask", json={"question": "Who is the CEO of the Xiaomi car company?"},
+                   headers=auth(ASK), timeout=120).json()
+    url = f"{server.url}/v1/answers/{a['answer_id']}/feedback"
+    r = httpx.post(url, json={"rating": "down", "comment": "should name the car unit's CEO"}, headers=auth(ASK))
+    assert r.status_code == 201 and r.json() == {"answer_id": a["answer_id"], "rating": "down"}
+    assert httpx.post(url, json={"rating": "up"}, headers=auth(OTHER)).status_code == 201
+    assert error_of(httpx.post(url, json={"rating": "meh"}, headers=auth(ASK)), 422)
+    assert error_of(httpx.post(f"{server.url}/v1/answers/nope/feedback", json={"rating": "up"}, headers=auth(ASK)), 404)
+    listed = run_cli("feedback", "--json", "--index-dir", str(server.index_dir))
+    assert listed.returncode == 0, listed.stderr
+    rows = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert [(r["rating"], r["question"], r["answer"], r["comment"]) for r in rows] == [
+        ("down", a["question"], a["answer"], "should name the car unit's CEO")]
+    assert rows[0]["sources"][0]["text"] == a["sources"][0]["text"]
 
 
 def test_metric_labels_come_from_a_fixed_set(server):

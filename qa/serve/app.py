@@ -21,8 +21,8 @@ from ..errors import BadDocument, BadQuestion, QAError
 from . import openai_api
 from .guard import Guard, caller_of
 from .metrics import Metrics
-from .schemas import (AnswerOut, AskRequest, ChatCompletion, ChatRequest, DocumentChange, DocumentOut, ErrorBody, Health,
-                      MessageRequest, ModelList, SessionCreated, SessionOut)
+from .schemas import (AnswerOut, AskRequest, ChatCompletion, ChatRequest, DocumentChange, DocumentOut, ErrorBody,
+                      FeedbackIn, FeedbackSaved, Health, MessageRequest, ModelList, SessionCreated, SessionOut)
 from .service import Service, UnknownDocument, UnknownSession
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -48,7 +48,7 @@ def create_app(service: Service, cfg: ServeSettings | None = None) -> FastAPI:
     async def answered(coro) -> dict:
         a = await coro
         metrics.answered(a)
-        return a
+        return service.give(a)
 
     @v1.post("/ask", response_model=AnswerOut, response_model_exclude_unset=True, summary="Answer one question")
     async def ask(req: AskRequest, request: Request):
@@ -68,6 +68,11 @@ def create_app(service: Service, cfg: ServeSettings | None = None) -> FastAPI:
     @v1.get("/sessions/{sid}", response_model=SessionOut, summary="A conversation's turns")
     async def session(sid: str, request: Request):
         return service.session(sid, owner(request))
+
+    @v1.post("/answers/{answer_id}/feedback", response_model=FeedbackSaved, status_code=201,
+             summary="Rate an answer (up or down, with an optional comment)")
+    async def feedback(answer_id: str, req: FeedbackIn, request: Request):
+        return await service.feedback(answer_id, req.rating, req.comment, owner(request))
 
     @v1.get("/facts", response_model=list[dict], summary="Facts taken from the documents")
     async def facts(type: Optional[str] = Query(None, description="entity, quantity, date, relation or derived"),

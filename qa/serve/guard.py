@@ -26,7 +26,7 @@ OPEN_PREFIXES = ("/static/",)
 METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 # what an ask key may call: asking, OpenAI's routes, and its own conversations
 ASK_ROUTES = [("POST", re.compile(p)) for p in (r"/v1/ask", r"/v1/chat/completions", r"/v1/sessions",
-                                               r"/v1/sessions/[^/]+/messages")] + \
+                                               r"/v1/sessions/[^/]+/messages", r"/v1/answers/[^/]+/feedback")] + \
              [("GET", re.compile(p)) for p in (r"/v1/models", r"/v1/sessions/[^/]+")]
 
 

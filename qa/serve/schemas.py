@@ -51,6 +51,17 @@ class AnswerOut(BaseModel):
     rewritten: Optional[str] = None
     others: Optional[list[dict[str, Any]]] = Field(None, description="What other documents answer, older ones after the newer.")
     session: Optional[str] = None
+    answer_id: Optional[str] = Field(None, description="For POST /v1/answers/{answer_id}/feedback.")
+
+
+class FeedbackIn(BaseModel):
+    rating: Literal["up", "down"] = Field(..., description="Was the answer right (up) or wrong (down)?")
+    comment: Optional[str] = Field(None, max_length=2000, description="What was wrong, in the user's words.")
+
+
+class FeedbackSaved(BaseModel):
+    answer_id: str
+    rating: str
 
 
 class SessionCreated(BaseModel):

@@ -20,10 +20,11 @@ from ..batch import answer_requests
 from ..config import ServeSettings, settings
 from ..conversation import Conversation
 from ..errors import BadDocument, BadQuestion, QAError
-from ..pipeline import check_question, open_index, select_facts
+from ..pipeline import check_question, check_text, open_index, select_facts
 from ..scope import make_scope, rows_in
 
 log = logging.getLogger(__name__)
+RECENT_ANSWERS = 10_000
 
 
 class UnknownSession(QAError):
@@ -74,6 +75,7 @@ class Service:
         self._cache: OrderedDict = OrderedDict()
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="qa-answer")
         self._writing = threading.Lock()  # one document change at a time
+        self._given: OrderedDict = OrderedDict()  # the last RECENT_ANSWERS answers, by id, for feedback
         self._queue: asyncio.Queue | None = None
         self._task: asyncio.Task | None = None
         self.cache_hits = 0
@@ -194,6 +196,24 @@ class Service:
                 self.index = open_index(self.index_dir, rebuild=False)
             except QAError as e:
                 log.warning("the index changed but could not be opened again (%s); still serving the one opened before", e)
+
+    def give(self, answer: dict) -> dict:
+        """The answer with an id under which a user may rate it (POST /v1/answers/{id}/feedback)."""
+        answer["answer_id"] = uuid.uuid4().hex
+        self._given[answer["answer_id"]] = answer
+        while len(self._given) > RECENT_ANSWERS:
+            self._given.popitem(last=False)
+        return answer
+
+    async def feedback(self, answer_id: str, rating: str, comment: str | None, owner: str | None) -> dict:
+        """A user's rating of an answer given lately, kept with the question, the answer and its sources."""
+        answer = self._given.get(answer_id)
+        if answer is None:
+            raise UnknownSession(f"no recent answer {answer_id!r}; feedback is taken for the last {RECENT_ANSWERS:,} answers.")
+        if comment is not None:
+            check_text(comment, "the comment")
+        await asyncio.to_thread(self.sessions.add_feedback, answer, rating, comment, owner)
+        return {"answer_id": answer_id, "rating": rating}
 
     # -- conversations, facts, documents ---------------------------------------------------------
     def new_session(self, owner: str | None = None) -> str:

@@ -15,8 +15,25 @@ from ..conversation import Conversation
 
 SCHEMA = """CREATE TABLE IF NOT EXISTS sessions (
     id TEXT PRIMARY KEY, state TEXT NOT NULL, created REAL NOT NULL, updated REAL NOT NULL)"""
+FEEDBACK = """CREATE TABLE IF NOT EXISTS feedback (
+    id INTEGER PRIMARY KEY, answer_id TEXT NOT NULL, rating TEXT NOT NULL, comment TEXT, question TEXT NOT NULL,
+    answer TEXT, sources TEXT NOT NULL, created REAL NOT NULL, owner TEXT)"""
 UPGRADES = ("ALTER TABLE sessions ADD COLUMN owner TEXT",  # the ask key that made it; NULL: the admin or an open server
             "CREATE INDEX IF NOT EXISTS sessions_updated ON sessions (updated)")  # expiry reads the oldest rows only
+
+
+def feedback_row(answer: dict, rating: str, comment: str | None, owner: str | None) -> tuple:
+    sources = [{k: x.get(k) for k in ("doc", "start", "end", "text")} for x in answer.get("sources", [])[:3]]
+    return (answer["answer_id"], rating, comment, answer.get("rewritten") or answer["question"],
+            None if answer.get("abstained") else answer.get("answer"), json.dumps(sources, ensure_ascii=False),
+            time.time(), owner)
+
+
+def feedback_dict(row) -> dict:
+    answer_id, rating, comment, question, answer, sources, created = row
+    return {"answer_id": answer_id, "rating": rating, "comment": comment, "question": question, "answer": answer,
+            "sources": json.loads(sources) if isinstance(sources, str) else sources,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(created))}
 
 
 class SessionStore:
@@ -28,6 +45,7 @@ class SessionStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute(SCHEMA)
+        self._db.execute(FEEDBACK)
         columns = {r[1] for r in self._db.execute("PRAGMA table_info(sessions)")}
         for sql in UPGRADES:
             if "owner" not in sql or "owner" not in columns:
@@ -72,6 +90,20 @@ class SessionStore:
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
+
+    def add_feedback(self, answer: dict, rating: str, comment: str | None, owner: str | None) -> None:
+        """Keep a user's rating of an answer with what it was: question, answer, sources."""
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO feedback (answer_id, rating, comment, question, answer, sources, created, owner)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", feedback_row(answer, rating, comment, owner))
+
+    def feedback(self, rating: str | None = None) -> list[dict]:
+        """The ratings kept, oldest first (only `rating`'s when given)."""
+        with self._lock:
+            rows = self._db.execute("SELECT answer_id, rating, comment, question, answer, sources, created FROM feedback"
+                                    " WHERE ? IS NULL OR rating = ? ORDER BY id", (rating, rating)).fetchall()
+        return [feedback_dict(r) for r in rows]
 
     def close(self) -> None:
         with self._lock:

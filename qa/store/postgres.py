@@ -75,9 +75,12 @@ DROP INDEX units_window_embedding;
 CREATE INDEX units_embedding ON units USING hnsw ((embedding::halfvec({DIM})) halfvec_ip_ops);
 CREATE INDEX units_window_embedding ON units USING hnsw ((window_embedding::halfvec({DIM})) halfvec_ip_ops);
 """),
-    ("sessions owned, expired by an index", """
+    ("sessions owned, expired by an index; feedback", """
 ALTER TABLE sessions ADD COLUMN owner text;
 CREATE INDEX sessions_updated ON sessions (updated);
+CREATE TABLE feedback (id bigserial PRIMARY KEY, answer_id text NOT NULL, rating text NOT NULL, comment text,
+                       question text NOT NULL, answer text, sources jsonb NOT NULL, created double precision NOT NULL,
+                       owner text);
 """),
 ]
 
@@ -544,6 +547,21 @@ class Sessions:
         with self.store.transaction() as conn:
             conn.execute(sql, args)
             conn.execute("DELETE FROM sessions WHERE updated < %s", (now - self.idle,))
+
+    def add_feedback(self, answer: dict, rating: str, comment, owner) -> None:
+        from ..serve.sessions import feedback_row
+
+        with self.store.transaction() as conn:
+            conn.execute("INSERT INTO feedback (answer_id, rating, comment, question, answer, sources, created, owner)"
+                         " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)", feedback_row(answer, rating, comment, owner))
+
+    def feedback(self, rating: str | None = None) -> list[dict]:
+        from ..serve.sessions import feedback_dict
+
+        with self.store.transaction() as conn:
+            rows = conn.execute("SELECT answer_id, rating, comment, question, answer, sources, created FROM feedback"
+                                " WHERE %s::text IS NULL OR rating = %s ORDER BY id", (rating, rating)).fetchall()
+        return [feedback_dict(r) for r in rows]
 
     def close(self) -> None:
         pass
