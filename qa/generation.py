@@ -85,9 +85,12 @@ def kept_documents(live: Path) -> list[Kept]:
             for d, i in zip(docs, ids)]
 
 
-def write_generation(folder: Path, items: list[Part | Kept], live: Path | None = None, encoder=None) -> Path:
+def write_generation(folder: Path, items: list[Part | Kept], live: Path | None = None, encoder=None,
+                     folders: list[dict] | None = None) -> Path:
     """Write the documents `items` (in this order) as a new generation and make it live; `Kept`
-    items are read from the generation at `live`."""
+    items are read from the generation at `live`. `folders`: the folders the documents were collected
+    from ({"path", "glob", "exclude"}), kept in the manifest (with the live one's) so that `update`
+    finds the files added to them since."""
     if any(isinstance(it, Kept) for it in items) and live is None:
         raise ValueError("kept documents need the generation they are kept from")
     tmp = new_generation(folder)
@@ -121,8 +124,15 @@ def write_generation(folder: Path, items: list[Part | Kept], live: Path | None =
                        TermCounts.join(sent_counts), TermCounts.join(win_counts))
     manifest = {"model": getattr(encoder, "name", MODEL_NAME), "model_sha256": getattr(encoder, "checksum", MODEL_SHA256),
                 "documents": [it.entry or document_entry(it.doc.path, it.doc.sha256) for it in items],
-                "facts": units["facts"]}
+                "facts": units["facts"], "folders": indexed_folders(live, folders)}
     return commit_generation(folder, tmp, manifest)
+
+
+def indexed_folders(live: Path | None, new: list[dict] | None) -> list[dict]:
+    """The live generation's indexed folders and the new ones, each once (by path)."""
+    old = json.loads((live / "manifest.json").read_text()).get("folders", []) if live is not None else []
+    merged = {f["path"]: f for f in [*old, *(new or [])]}
+    return list(merged.values())
 
 
 class _Live:

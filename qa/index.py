@@ -211,6 +211,11 @@ class Index(Reading):
                 self._rows = store.document_rows(self.db)
         return self._rows
 
+    def document_text(self, path: str) -> str | None:
+        """The text of the document at `path` as the bot read it (offsets of sources point into it)."""
+        with self.lock:
+            return store.document_text(self.db, path)
+
     def catalogue(self) -> list[dict]:
         """One row a document: title, date, format, sentences, facts, characters, when indexed."""
         counts = self.counts()
@@ -255,17 +260,24 @@ def build(paths: list[str], folder: Path, encoder=None, progress: Progress | Non
     if folder.exists() and not folder.is_dir():
         raise IndexMissing(f"{folder} is a file, not a folder; give --index-dir a folder (it is created if missing).")
     docs = read_documents(paths, skipped, glob, exclude)
+    folders = folders_of(paths, glob, exclude)
     if len(docs) <= RESUMABLE_CHUNK:
-        return write_generation(folder, read_parts(docs, encoder, progress), encoder=encoder)
+        return write_generation(folder, read_parts(docs, encoder, progress), encoder=encoder, folders=folders)
     work = folder / f".build-{_build_key(docs)}"
     parts = read_parts_resumably(work, docs, encoder, progress)
-    gen = write_generation(folder, parts, encoder=encoder)
+    gen = write_generation(folder, parts, encoder=encoder, folders=folders)
     for old in folder.glob(".build-*"):
         shutil.rmtree(old, ignore_errors=True)
     return gen
 
 
 RESUMABLE_CHUNK = 64  # documents read and embedded between checkpoints of a large build
+
+
+def folders_of(paths: list[str], glob: str | None, exclude: list[str] | None) -> list[dict]:
+    """The folders among `paths`, as the manifest keeps them for `update` (with the filters used)."""
+    return [{"path": str(Path(p).resolve()), "glob": glob, "exclude": list(exclude or [])}
+            for p in paths if Path(p).is_dir()]
 
 
 def _build_key(docs: list[Document]) -> str:

@@ -16,7 +16,8 @@ from .config import FORMAT_VERSION, MODEL_SHA256
 from .errors import BadDocument, IndexStale
 from .generation import Kept, kept_documents, write_generation
 from .records import Document
-from .index import Progress, _unchanged, live_generation, read_documents, read_manifest, read_parts
+from .index import Progress, _unchanged, folders_of, live_generation, read_documents, read_manifest, read_parts
+from .ingest.files import collect
 
 Report = Callable[[str], None]
 
@@ -30,8 +31,8 @@ def carried(folder: Path) -> list[Kept]:
     return kept_documents(live_generation(folder))
 
 
-def _write(folder: Path, items: list) -> None:
-    write_generation(folder, items, live=live_generation(folder))
+def _write(folder: Path, items: list, folders: list[dict] | None = None) -> None:
+    write_generation(folder, items, live=live_generation(folder), folders=folders)
 
 
 def add(folder: Path, paths: list[str], progress: Progress | None = None, report: Report | None = None,
@@ -46,7 +47,7 @@ def add(folder: Path, paths: list[str], progress: Progress | None = None, report
         return {"added": 0, "updated": 0, "removed": 0, "unchanged": len(parts)}
     new = {p.doc.path: p for p in read_parts(fresh, progress=progress)}
     kept = [new.pop(p.doc.path, p) for p in parts]  # a changed document keeps its place
-    _write(folder, kept + list(new.values()))
+    _write(folder, kept + list(new.values()), folders_of(paths, glob, exclude))
     updated = len(fresh) - len(new)
     return {"added": len(new), "updated": updated, "removed": 0, "unchanged": len(parts) - updated}
 
@@ -69,7 +70,8 @@ def remove(folder: Path, names: list[str]) -> dict:
 
 
 def update(folder: Path, progress: Progress | None = None, report: Report | None = None) -> dict:
-    """Read again the indexed files whose content changed and remove the ones that are gone."""
+    """Read again the indexed files whose content changed, remove the ones that are gone, and add the
+    files that arrived since in the folders that were indexed."""
     say = report or (lambda line: None)
     parts = carried(folder)
     kept, changed, gone = [], [], []
@@ -83,7 +85,11 @@ def update(folder: Path, progress: Progress | None = None, report: Report | None
         else:
             changed.append(p.doc.path)
             kept.append(p)
-    if not changed and not gone:
+    # files added since to a folder that was indexed (with the filters it was indexed with)
+    have = {p.doc.path for p in parts}
+    added = [str(f) for d in read_manifest(folder).get("folders", []) if Path(d["path"]).is_dir()
+             for f in collect([d["path"]], d.get("glob"), d.get("exclude")) if str(f) not in have]
+    if not changed and not gone and not added:
         return {"added": 0, "updated": 0, "removed": 0, "unchanged": len(parts)}
     fresh = {}
     for path in changed:
@@ -94,12 +100,23 @@ def update(folder: Path, progress: Progress | None = None, report: Report | None
             gone.append(path)
             continue
         fresh[path] = doc
-    new = {p.doc.path: p for p in read_parts(list(fresh.values()), progress=progress)}
-    kept = [new.get(p.doc.path, p) for p in kept if p.doc.path not in gone]
-    if not kept:
+    arrived = []
+    for path in added:
+        try:
+            (doc,) = read_documents([path])
+        except BadDocument as e:
+            say(f"skipped {e}")
+            continue
+        say(f"added {path}: new in an indexed folder")
+        arrived.append(doc)
+    if not fresh and not gone and not arrived:  # only unreadable newcomers: nothing to write
+        return {"added": 0, "updated": 0, "removed": 0, "unchanged": len(parts)}
+    new = {p.doc.path: p for p in read_parts(list(fresh.values()) + arrived, progress=progress)}
+    kept = [new.pop(p.doc.path, p) for p in kept if p.doc.path not in gone]
+    if not kept and not new:
         raise IndexStale(f"every document of the index at {folder} is gone; build it anew with: python cli.py build PATH...")
-    _write(folder, kept)
-    return {"added": 0, "updated": len(new), "removed": len(gone), "unchanged": len(kept) - len(new)}
+    _write(folder, kept + list(new.values()))
+    return {"added": len(new), "updated": len(fresh), "removed": len(gone), "unchanged": len(kept) - len(fresh)}
 
 
 def commands(folder: Path | None = None):

@@ -94,6 +94,22 @@ def test_bad_names_and_emptying_the_index_are_refused(library, tmp_path):
     assert docs_of(index) == ["notes.md"]
 
 
+def test_update_adds_files_new_in_an_indexed_folder(tmp_path):
+    files = tmp_path / "docs"
+    files.mkdir()
+    (files / "a.txt").write_text("The canteen opens at noon.\n", encoding="utf-8")
+    (files / "skip.log").write_text("The canteen burned down.\n", encoding="utf-8")
+    index = tmp_path / "index"
+    assert run_cli("build", str(files), "--index-dir", str(index), "--exclude", "*.log").returncode == 0
+    (files / "b.md").write_text("# Parking\n\nThe car park closes at ten.\n", encoding="utf-8")
+    (files / "later.log").write_text("Not to be read.\n", encoding="utf-8")
+    r = run_cli("update", "--index-dir", str(index))
+    assert r.returncode == 0 and "1 added" in r.stderr and "b.md" in r.stderr, r.stderr
+    assert docs_of(index) == ["a.txt", "b.md"]                 # the folder's --exclude still holds
+    r = run_cli("update", "--index-dir", str(index))
+    assert r.returncode == 0 and "Nothing changed" in r.stderr, r.stderr
+
+
 def test_remove_by_absolute_or_relative_path(library, tmp_path):
     """A path names its document alone, written absolute or relative to the working folder."""
     index = tmp_path / "index"

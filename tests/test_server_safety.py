@@ -6,6 +6,7 @@ failed-key allowance run last."""
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 import shutil
 import socket
@@ -163,6 +164,17 @@ def test_feedback_is_kept_and_listed(server):
     assert [(r["rating"], r["question"], r["answer"], r["comment"]) for r in rows] == [
         ("down", a["question"], a["answer"], "should name the car unit's CEO")]
     assert rows[0]["sources"][0]["text"] == a["sources"][0]["text"]
+
+
+def test_sources_name_their_document_and_link_to_it(server):
+    a = httpx.post(server.url + "/v1/ask", json={"question": QUESTIONS[0]}, headers=auth(ASK), timeout=120).json()
+    source = a["sources"][0]
+    assert "/" not in source["doc"] and source["doc"].endswith(".txt")
+    page = httpx.get(server.url + source["link"])  # no key: a browser opens it from the widget
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert '<mark id=passage>' in page.text and html.escape(source["text"]) in page.text.split("<mark id=passage>")[1]
+    forged = source["link"].replace("start=", "start=1")
+    assert error_of(httpx.get(server.url + forged), 404) == "not_found"
 
 
 def test_metric_labels_come_from_a_fixed_set(server):

@@ -86,6 +86,14 @@ def test_the_chat_page_answers_cites_and_follows_up(bot, browser, tmp_path):
     assert page.locator("#qa-bot-widget .typing").count() == 0
     focused = page.evaluate("window.qaBotWidget.root.activeElement && window.qaBotWidget.root.activeElement.name")
     assert focused == "question"                               # focus kept for the next question
+    link = reply.locator(".sources li").first.locator("a.doc")
+    assert link.inner_text().endswith(".txt") and "/" not in link.inner_text()
+    source_page = browser.new_page()
+    source_page.goto(link.get_attribute("href"))                # opens with no key: the link is signed
+    assert "2024" in source_page.locator("mark#passage").inner_text()
+    source_page.close()
+    reply.locator(".rate button[data-rating=down]").click()    # thumbs down: kept for the next gold file
+    assert reply.locator(".rate .thanks").inner_text(timeout=30_000) == "Thanks for the feedback."
 
     ask(page, "What was the revenue for 2021?", 2)
     follow = ask(page, "And the adjusted net profit?", 3)

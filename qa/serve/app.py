@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import os
 from contextlib import asynccontextmanager
 from importlib.resources import files
@@ -13,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.staticfiles import StaticFiles
-from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..config import ServeSettings
@@ -113,6 +114,13 @@ def create_app(service: Service, cfg: ServeSettings | None = None) -> FastAPI:
         return _error(415, "send a multipart form with the file as \"file\", or JSON with a name and the text.",
                       "unsupported_media_type")
 
+    @v1.get("/documents/{doc_id}/view", response_class=HTMLResponse, summary="A source's passage in its document",
+            description="The page a source's `link` opens: the document's text with the passage marked. "
+                        "Signed by the server, so it opens from a browser without a key.")
+    async def view(doc_id: str, start: int = Query(..., ge=0), end: int = Query(..., ge=0), sig: str = Query(...)):
+        name, text, a, b = await service.view(doc_id, start, end, sig)
+        return HTMLResponse(render_view(name, text, a, b))
+
     @v1.delete("/documents/{doc_id}", response_model=DocumentChange, summary="Remove a document")
     async def delete_document(doc_id: str):
         return await service.delete_document(doc_id)
@@ -176,6 +184,16 @@ def create_app(service: Service, cfg: ServeSettings | None = None) -> FastAPI:
         app.add_middleware(CORSMiddleware, allow_origins=list(cfg.cors_origins), allow_methods=["GET", "POST"],
                            allow_headers=["Authorization", "Content-Type"])
     return app
+
+
+def render_view(name: str, text: str, start: int, end: int) -> str:
+    """A plain page of the document's text, the passage [start, end) marked and scrolled to."""
+    esc = html.escape
+    return ("<!doctype html><html lang=en><meta charset=utf-8><meta name=viewport content='width=device-width'>"
+            f"<title>{esc(name)}</title><style>body{{font:16px/1.6 system-ui,sans-serif;max-width:46em;margin:2em auto;"
+            "padding:0 1em;white-space:pre-wrap}mark{background:#ffe58a;padding:0 2px}h1{font-size:1.1em;white-space:normal}"
+            f"</style><h1>{esc(name)}</h1><div>{esc(text[:start])}<mark id=passage>{esc(text[start:end])}</mark>"
+            f"{esc(text[end:])}</div></html>")
 
 
 def owner(request: Request) -> str | None:

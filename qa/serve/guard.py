@@ -23,6 +23,7 @@ from .metrics import Metrics
 
 OPEN_PATHS = {"/healthz", "/readyz", "/", "/widget.js", "/favicon.ico", "/docs", "/openapi.json"}  # no key asked
 OPEN_PREFIXES = ("/static/",)
+OPEN_PATTERN = re.compile(r"/v1/documents/[0-9a-f]{16}/view")  # a source's page: its link is signed instead
 METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 # what an ask key may call: asking, OpenAI's routes, and its own conversations
 ASK_ROUTES = [("POST", re.compile(p)) for p in (r"/v1/ask", r"/v1/chat/completions", r"/v1/sessions",
@@ -146,7 +147,7 @@ class Guard:
         headers = dict(scope.get("headers") or [])
         if scope["method"] == "OPTIONS":
             return None  # CORS preflight carries no credentials
-        guarded = path not in OPEN_PATHS and not path.startswith(OPEN_PREFIXES)
+        guarded = path not in OPEN_PATHS and not path.startswith(OPEN_PREFIXES) and not OPEN_PATTERN.fullmatch(path)
         client = (scope.get("client") or ("?", 0))[0]
         caller = Caller("open")
         if (self.cfg.api_key or self.ask_keys) and guarded:

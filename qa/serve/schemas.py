@@ -24,6 +24,7 @@ class Source(BaseModel):
     doc: str
     start: int
     end: int
+    link: Optional[str] = Field(None, description="A page showing this sentence in its document (opens without a key).")
     text: str
     score: float
     title: Optional[str] = None

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import hashlib
+import hmac
 import logging
 import os
 import re
@@ -76,6 +77,8 @@ class Service:
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="qa-answer")
         self._writing = threading.Lock()  # one document change at a time
         self._given: OrderedDict = OrderedDict()  # the last RECENT_ANSWERS answers, by id, for feedback
+        # signs source links: from the admin key when there is one (links outlive a restart), else random
+        self._link_key = hashlib.sha256(b"qa-bot links:" + (self.cfg.api_key or os.urandom(32).hex()).encode()).digest()
         self._queue: asyncio.Queue | None = None
         self._task: asyncio.Task | None = None
         self.cache_hits = 0
@@ -198,8 +201,15 @@ class Service:
                 log.warning("the index changed but could not be opened again (%s); still serving the one opened before", e)
 
     def give(self, answer: dict) -> dict:
-        """The answer with an id under which a user may rate it (POST /v1/answers/{id}/feedback)."""
+        """The answer with an id under which a user may rate it (POST /v1/answers/{id}/feedback), and
+        each source with a link to a page that shows it in its document, and with the document's name
+        where the server's path was."""
         answer["answer_id"] = uuid.uuid4().hex
+        for s in answer.get("sources", []):
+            s["link"] = self.link(s["doc"], s["start"], s["end"])
+            s["doc"] = Path(s["doc"]).name
+        if answer.get("evidence"):
+            answer["evidence"]["doc"] = Path(answer["evidence"]["doc"]).name
         self._given[answer["answer_id"]] = answer
         while len(self._given) > RECENT_ANSWERS:
             self._given.popitem(last=False)
@@ -263,6 +273,26 @@ class Service:
         if Path(path).parent == self.uploads():
             Path(path).unlink(missing_ok=True)
         return {"id": doc_id, "doc": Path(path).name, **summary}
+
+    def link(self, path: str, start: int, end: int) -> str:
+        """The page showing [start, end) of a document, signed so that it opens from a browser without a
+        key (a link is the server's to give: it names one passage of one document, nothing else)."""
+        doc_id = document_id(path)
+        return f"/v1/documents/{doc_id}/view?start={start}&end={end}&sig={self._sign(doc_id, start, end)}#passage"
+
+    def _sign(self, doc_id: str, start: int, end: int) -> str:
+        return hmac.new(self._link_key, f"{doc_id}:{start}:{end}".encode(), "sha256").hexdigest()[:24]
+
+    async def view(self, doc_id: str, start: int, end: int, sig: str) -> tuple[str, str, int, int]:
+        """A document's name and text and the passage to show, for a link this server gave."""
+        if not hmac.compare_digest(sig.encode(), self._sign(doc_id, start, end).encode()):
+            raise UnknownDocument("this link is not one this server gave; open the sources of a new answer.")
+        rows = await self._on_worker(lambda: [d.path for d in self.index.documents])
+        path = next((p for p in rows if document_id(p) == doc_id), None)
+        text = await self._on_worker(lambda: self.index.document_text(path)) if path else None
+        if text is None:
+            raise UnknownDocument(f"no document {doc_id!r}; it may have been removed.")
+        return Path(path).name, text, max(0, min(start, len(text))), max(0, min(end, len(text)))
 
     def uploads(self) -> Path:
         """Where uploaded documents are kept: QA_UPLOAD_DIR, else an `uploads` folder beside the index."""

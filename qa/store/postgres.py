@@ -402,6 +402,11 @@ class Index(Reading):
                     "SELECT d.path, min(u.id), max(u.id) FROM units u JOIN documents d ON d.id = u.doc_id GROUP BY d.path")}
         return self._rows
 
+    def document_text(self, path: str) -> str | None:
+        with self.store.transaction() as conn:
+            row = conn.execute("SELECT text FROM documents WHERE path = %s", (path,)).fetchone()
+        return row[0] if row else None
+
     def catalogue(self) -> list[dict]:
         with self.store.transaction() as conn:
             rows = conn.execute("SELECT d.path, d.title, d.date, d.format, d.sha256, length(d.text), d.entry,"

@@ -42,6 +42,10 @@
     ".sources{margin:8px 0 0;padding:0;list-style:none;display:flex;flex-direction:column;gap:6px}",
     ".sources li{font-size:13px;background:#f6f8fb;border-left:3px solid #b9c6de;padding:6px 8px;border-radius:4px}",
     ".sources .doc{display:block;font-size:11px;color:#5b6675}",
+    "a.doc{color:#1f5eff;text-decoration:underline}",
+    ".rate{margin-top:6px;display:flex;gap:6px;align-items:center;font-size:12px;color:#5b6675}",
+    ".rate button{border:1px solid #dfe4ec;background:#fff;border-radius:6px;cursor:pointer;font-size:14px;padding:2px 8px}",
+    ".rate button:disabled{opacity:.5;cursor:default}",
     "mark{background:#ffe58a;color:inherit;padding:0 1px;border-radius:2px}",
     ".typing span{display:inline-block;width:7px;height:7px;margin:0 2px;border-radius:50%;background:#8d99ab;animation:blink 1.2s infinite}",
     ".typing span:nth-child(2){animation-delay:.2s}.typing span:nth-child(3){animation-delay:.4s}",
@@ -154,7 +158,17 @@
 
   function highlighted(source, evidence) {
     var li = el("li");
-    li.appendChild(el("span", "doc", source.doc.split("/").pop() + " \u00B7 " + source.start + "\u2013" + source.end));
+    var name = source.doc.split("/").pop();
+    if (source.link) {  // the passage in its document, on a page of the bot's
+      var a = el("a", "doc", name);
+      a.href = base + source.link;
+      a.target = "_blank";
+      a.rel = "noopener";
+      a.title = "Open " + name + " at this passage";
+      li.appendChild(a);
+    } else {
+      li.appendChild(el("span", "doc", name));
+    }
     var text = source.text;
     if (evidence && evidence.doc === source.doc && evidence.start >= source.start && evidence.end <= source.end) {
       var a = evidence.start - source.start, b = evidence.end - source.start;
@@ -181,7 +195,29 @@
       list.appendChild(highlighted(s, i === 0 && !answer.abstained ? answer.evidence : null));
     });
     m.appendChild(list);
+    if (answer.answer_id) m.appendChild(rating(answer.answer_id));
     log.appendChild(m);
+  }
+
+  function rating(answerId) {
+    // thumbs up or down: kept by the bot with the question, the answer and its sources
+    var bar = el("div", "rate");
+    [["up", "\uD83D\uDC4D", "Right answer"], ["down", "\uD83D\uDC4E", "Wrong answer"]].forEach(function (r) {
+      var b = el("button", "", r[1]);
+      b.type = "button";
+      b.setAttribute("aria-label", r[2]);
+      b.dataset.rating = r[0];
+      b.addEventListener("click", function () {
+        bar.querySelectorAll("button").forEach(function (x) { x.disabled = true; });
+        call("POST", "/v1/answers/" + encodeURIComponent(answerId) + "/feedback", { rating: r[0] }).then(function () {
+          bar.appendChild(el("span", "thanks", "Thanks for the feedback."));
+        }, function () {
+          bar.appendChild(el("span", "thanks", "The feedback could not be sent."));
+        });
+      });
+      bar.appendChild(b);
+    });
+    return bar;
   }
 
   form.addEventListener("submit", function (e) {

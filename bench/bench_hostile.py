@@ -1,0 +1,134 @@
+"""Mixed load with hostile requests among it (issue 29): N requests at concurrency 16 against one server
+(admin and ask keys): asks, OpenAI completions, conversation turns, a document upload every 200
+requests, and 5% malformed or hostile requests (lone surrogates, NUL, wrong keys, 1,000-message
+histories, bodies over the cap, made-up methods, forged sessions). Reported: errors among the
+well-formed requests (must be 0), whether every hostile one got a 4xx JSON error, p50/p95 of the
+well-formed asks beside a run of the same mix without the hostile ones, and the slowest /healthz
+answer, polled every 50 ms throughout.
+
+Usage: .venv/bin/python bench/bench_hostile.py [--requests 2000]
+Machines are shared and noisy: compare the two runs' ratio, not single figures."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from bench_server import QUESTIONS, pct  # noqa: E402
+
+ADMIN, ASK = "bench-admin", "bench-ask"
+LONG = [{"role": "user" if i % 2 == 0 else "assistant", "content": f"What about item {i}?"} for i in range(1000)]
+
+
+def hostile(i: int) -> tuple[str, str, dict]:
+    """The i-th hostile request: method, path, httpx keyword arguments."""
+    h = {"Authorization": f"Bearer {ASK}"}
+    kinds = [
+        ("POST", "/v1/ask", {"content": b'{"question": "warranty \\ud800?"}', "headers": {**h, "Content-Type": "application/json"}}),
+        ("POST", "/v1/ask", {"json": {"question": "x\u0000y"}, "headers": h}),
+        ("POST", "/v1/ask", {"json": {"question": "Who?"}, "headers": {"Authorization": "Bearer wrong"}}),
+        ("POST", "/v1/chat/completions", {"json": {"messages": LONG + [{"role": "user", "content": "Who?"}]}, "headers": h}),
+        ("POST", "/v1/ask", {"content": b"{" + b" " * 70_000 + b"}", "headers": {**h, "Content-Type": "application/json"}}),
+        ("BREW", "/v1/ask", {"headers": h}),
+        ("POST", "/v1/ask", {"json": {"question": "Who?", "session": "../../etc/passwd"}, "headers": h}),
+        ("GET", "/v1/documents", {"headers": h}),
+        ("POST", "/v1/ask", {"json": {"question": "Who?", "k": True}, "headers": h}),
+        ("POST", "/v1/ask", {"json": {"question": "Who?", "since": "2023-13-45"}, "headers": h}),
+    ]
+    return kinds[i % len(kinds)]
+
+
+async def run(url: str, n: int, with_hostile: bool) -> dict:
+    import httpx
+
+    sem = asyncio.Semaphore(16)
+    asks, bad_good, bad_hostile, health = [], [], [], []
+    done = asyncio.Event()
+    ask_h = {"Authorization": f"Bearer {ASK}"}
+    async with httpx.AsyncClient(base_url=url, timeout=600, limits=httpx.Limits(max_connections=20)) as c:
+        sid = (await c.post("/v1/sessions", headers=ask_h)).json()["id"]
+
+        async def poll():
+            while not done.is_set():
+                t = time.perf_counter()
+                r = await c.get("/healthz")
+                health.append((time.perf_counter() - t, r.status_code))
+                await asyncio.sleep(0.05)
+
+        async def one(i: int):
+            async with sem:
+                if with_hostile and i % 20 == 7:  # 5%
+                    method, path, kw = hostile(i // 20)
+                    r = await c.request(method, path, **kw)
+                    ok = 400 <= r.status_code < 500 and "error" in r.json()
+                    if not ok:
+                        bad_hostile.append((path, r.status_code, r.text[:200]))
+                    return
+                q = QUESTIONS[i % len(QUESTIONS)]
+                t = time.perf_counter()
+                if i % 200 == 100:
+                    r = await c.post("/v1/documents", json={"name": f"note-{i}.txt", "text": f"Bench note {i} was written."},
+                                     headers={"Authorization": f"Bearer {ADMIN}"})
+                elif i % 5 == 1:
+                    r = await c.post("/v1/chat/completions", json={"messages": [{"role": "user", "content": q}]}, headers=ask_h)
+                elif i % 5 == 2:
+                    r = await c.post(f"/v1/sessions/{sid}/messages", json={"question": q}, headers=ask_h)
+                else:
+                    r = await c.post("/v1/ask", json={"question": q}, headers=ask_h)
+                    asks.append(time.perf_counter() - t)
+                if r.status_code not in (200, 201):
+                    bad_good.append((r.request.url.path, r.status_code, r.text[:200]))
+
+        poller = asyncio.create_task(poll())
+        t0 = time.perf_counter()
+        await asyncio.gather(*(one(i) for i in range(n)))
+        wall = time.perf_counter() - t0
+        done.set()
+        await poller
+    return {"wall": wall, "asks": asks, "bad_good": bad_good, "bad_hostile": bad_hostile,
+            "health_max": max(h for h, _ in health), "health_codes": {s for _, s in health}}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--requests", type=int, default=2000)
+    a = ap.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from conftest import SEED, Server
+    from qa.index import build
+
+    folder = Path(tempfile.mkdtemp()) / "index"
+    doc = folder.parent / SEED.name
+    shutil.copy(SEED, doc)
+    build([str(doc)], folder)
+    env = {"QA_API_KEY": ADMIN, "QA_ASK_KEYS": ASK, "QA_ANSWER_CACHE": "0", "QA_AUTH_FAILURES_PER_MINUTE": "0"}
+    rows = {}
+    for name, with_hostile in (("without hostile requests", False), ("with 5% hostile requests", True)):
+        server = Server(folder, env)
+        try:
+            rows[name] = asyncio.run(run(server.url, a.requests, with_hostile))
+        finally:
+            server.stop()
+    print(f"{a.requests} requests at concurrency 16 (asks, completions, conversation turns, an upload every 200)")
+    print("| run | wall s | asks | ask p50 ms | ask p95 ms | well-formed errors | hostile not 4xx JSON | slowest /healthz ms |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name, r in rows.items():
+        print(f"| {name} | {r['wall']:.0f} | {len(r['asks'])} | {pct(r['asks'], 50) * 1000:.0f} | {pct(r['asks'], 95) * 1000:.0f} | "
+              f"{len(r['bad_good'])} | {len(r['bad_hostile'])} | {r['health_max'] * 1000:.0f} |")
+    for name, r in rows.items():
+        for x in (r["bad_good"] + r["bad_hostile"])[:5]:
+            print(name, json.dumps(x))
+
+
+if __name__ == "__main__":
+    main()
