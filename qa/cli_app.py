@@ -298,6 +298,7 @@ def serve(host: str = typer.Option("127.0.0.1", "--host", help="Address to liste
     import uvicorn
 
     from .serve.app import create_app
+    from .serve.protocol import GuardedH11
     from .serve.service import Service
 
     folder = index_dir or settings().index_dir
@@ -308,7 +309,7 @@ def serve(host: str = typer.Option("127.0.0.1", "--host", help="Address to liste
     # X-Forwarded-For from any loopback client, so every made-up value would get a fresh allowance)
     opts = dict(host=host, port=port, timeout_graceful_shutdown=60, log_level="warning",
                 proxy_headers=bool(cfg.trusted_proxies), forwarded_allow_ips=",".join(cfg.trusted_proxies) or None,
-                timeout_keep_alive=cfg.idle_timeout)
+                timeout_keep_alive=cfg.idle_timeout, http=GuardedH11)
     if workers == 1:
         uvicorn.run(create_app(service), **opts)
     else:

@@ -19,7 +19,8 @@ import numpy as np
 from sklearn.feature_extraction import DictVectorizer
 from sklearn.linear_model import LogisticRegression
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 from qa.config import settings  # noqa: E402
 from qa.embed import question_encoder  # noqa: E402
 from qa.evaluate import _cached_index, squad_articles, squad_f1  # noqa: E402
@@ -162,6 +163,9 @@ def main() -> None:
     ap.add_argument("--read", type=int, default=0,
                     help="score as if the reader read only the first N candidates (N below the configured count)")
     ap.add_argument("--no-write", action="store_true", help="print the held-out figures only")
+    ap.add_argument("--gold", type=Path, nargs="*", default=[],
+                    help="gold files (docs.json beside them names their documents) whose answerable questions the "
+                         "threshold must keep too: at most --max-false-abstain abstained on in each")
     ap.add_argument("--pointwise", action="store_true", help="fit the reranker one candidate at a time (as before)")
     a = ap.parse_args()
     a.work.mkdir(parents=True, exist_ok=True)
@@ -200,10 +204,77 @@ def main() -> None:
              "held_out": {"p1": round(float(p1), 4), "mrr": round(float(mrr), 4), "span_f1": round(float(f1), 4),
                           "answer_f1": round(f1_kept, 4), "abstain_unanswerable": round(imp_abst, 4),
                           "abstain_answerable": round(ans_abst, 4)}}
+    if a.gold:
+        model = with_gold_threshold(model, held, a)
     if a.no_write:
         return
     WEIGHTS_FILE.write_text(json.dumps(model, indent=1, sort_keys=True) + "\n")
     print(f"wrote {WEIGHTS_FILE}")
+
+
+def gold_confidences(model: dict, gold: list[Path], work: Path) -> dict[str, list[tuple]]:
+    """Per gold file: (answerable, confidence, abstained by a rule) of each question, answered with
+    the weights fitted on the dev half (the gold files never fit a weight) and no threshold."""
+    import os
+
+    from qa.evaluate import eval_gold
+    from qa.read import combine
+
+    saved = WEIGHTS_FILE.read_text() if WEIGHTS_FILE.exists() else None
+    WEIGHTS_FILE.write_text(json.dumps({**model, "threshold": -1.0}))
+    combine.weights.cache_clear()
+    os.environ["QA_ABSTAIN_BELOW"] = "-1"
+    try:
+        names = json.loads((gold[0].parent / "docs.json").read_text())
+        out = {}
+        for f in gold:
+            docs = [(ROOT / d).resolve() for d in names[f.name]]  # docs.json's paths are the project's
+            rows = eval_gold(f, docs, work / f"gold-{f.stem}")
+            out[f.name] = [(r.answerable, r.confidence, r.abstained) for r in rows]
+            print(f"{f.name}: {len(rows)} questions", file=sys.stderr, flush=True)
+        return out
+    finally:
+        del os.environ["QA_ABSTAIN_BELOW"]
+        if saved is not None:
+            WEIGHTS_FILE.write_text(saved)
+        combine.weights.cache_clear()
+
+
+def with_gold_threshold(model: dict, held: list, a) -> dict:
+    """The threshold that keeps at most --max-false-abstain of the answerable questions abstained on
+    in every set at once (the dev half's held-out answers and each gold file), as high as that allows;
+    reported held out by file too: each gold file's rate at the threshold the other sets choose."""
+    gold = gold_confidences(model, a.gold, a.work)
+    sets = {"dev half": [(h[0], h[3], h[4]) for h in held], **gold}
+
+    def rate(rows, t, answerable):
+        xs = [ab or c < t for ok, c, ab in rows if ok == answerable]
+        return float(np.mean(xs)) if xs else 0.0
+
+    def highest(names):
+        ts = sorted({c for n in names for _, c, _ in sets[n]} | {0.0})
+        ok = [t for t in ts if all(rate(sets[n], t, True) <= a.max_false_abstain for n in names)]
+        return max(ok) if ok else 0.0
+
+    t = highest(list(sets))
+    print(f"threshold {t:.3f}: at most {a.max_false_abstain:.2f} of the answerable questions abstained on in every set")
+    for n, rows in sets.items():
+        print(f"  {n}: answerable abstained {rate(rows, t, True):.3f}, unanswerable abstained {rate(rows, t, False):.3f}")
+    pooled = [r for n, rows in gold.items() for r in rows]
+    print(f"  gold files together: unanswerable abstained {rate(pooled, t, False):.3f}")
+    held_out = {}
+    for n in gold:
+        tn = highest([m for m in sets if m != n])
+        held_out[n] = {"threshold": round(tn, 4), "answerable_abstained": round(rate(sets[n], tn, True), 4),
+                       "unanswerable_abstained": round(rate(sets[n], tn, False), 4)}
+        print(f"  held out {n}: threshold {tn:.3f} from the other sets: answerable abstained "
+              f"{held_out[n]['answerable_abstained']:.3f}, unanswerable abstained {held_out[n]['unanswerable_abstained']:.3f}")
+    model = dict(model, threshold=t)
+    model["held_out"] = dict(model["held_out"], abstain_unanswerable=round(rate(sets["dev half"], t, False), 4),
+                             abstain_answerable=round(rate(sets["dev half"], t, True), 4))
+    model["threshold_fit"] = {"max_false_abstain": a.max_false_abstain, "gold": [f.name for f in a.gold],
+                              "held_out_by_file": held_out}
+    return model
 
 
 if __name__ == "__main__":

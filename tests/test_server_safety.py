@@ -196,6 +196,23 @@ def test_a_trickled_body_is_cut_off(server):
         assert time.monotonic() - t0 < 25
 
 
+def test_slow_headers_are_cut_off_and_bad_http_gets_json(server):
+    def exchange(data: bytes) -> bytes:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=30) as s:
+            s.sendall(data)
+            reply = b""
+            while chunk := s.recv(65536):
+                reply += chunk
+            return reply
+
+    for partial in (b"", b"GET /healthz HTTP/1.1\r\nHost: x\r\n"):  # nothing, or headers never finished
+        reply = exchange(partial)
+        assert reply.startswith(b"HTTP/1.1 408 ") and b'"request_timeout"' in reply, reply
+    reply = exchange(b"NOT HTTP AT ALL\r\n\r\n")
+    assert reply.startswith(b"HTTP/1.1 400 ") and b"application/json" in reply and b'"bad_request"' in reply, reply
+    assert httpx.get(server.url + "/healthz").status_code == 200
+
+
 def test_failed_keys_are_slowed_down(server):
     """Last: it spends this address's allowance of failed keys (5 a minute)."""
     codes = [httpx.post(server.url + "/v1/ask", json={"question": "Who?"}, headers=auth(f"guess-{i}")).status_code
