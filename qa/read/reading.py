@@ -6,6 +6,8 @@ also ranks near the top says it better; the confidence model decides whether to 
 """
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 
 from ..config import Settings
@@ -113,9 +115,34 @@ def read_one(index, q: Question, hits: list[Hit], r: Readings, cfg: Settings, w:
     if s is None:
         return Read(None, True, conf, ranked, None, [], g)
     text, s, e = say(q.text, q.qtype, q.plural, top, s, e, index.date_of(top.doc) or index.dateline)
+    if top.kind != "sentence" and text:
+        fuller = _fuller_in_body(index, q, text, read, scores, best, choices)
+        if fuller is not None:
+            i, text, s, e = fuller
+            top = read[i].sentence
+            ranked = [read[i]] + [h for h in ranked if h is not read[i]]
     abstain = conf < cutoff or unseen or not text
     result = Read(None if abstain else text, abstain, conf, ranked, (top.start + s, top.start + e), [], g)
     return result if abstain else _newest_first(index, q, result, read, scores, best, choices)
+
+
+def _fuller_in_body(index, q: Question, text: str, read: list[Hit], scores: list[float], best: int,
+                    choices: list[tuple]) -> tuple[int, str, int, int] | None:
+    """A headline or heading says things short ("will start mass production in 2024"); where a
+    sentence of the same document, read and scored near it, says the same answer more fully ("in the
+    first half of 2024"), that sentence answers: (its candidate, the answer, its span)."""
+    top = read[best].sentence
+    words = re.compile(r"(?<!\w)" + re.escape(text.lower()) + r"(?!\w)")
+    for i in sorted(range(len(read)), key=lambda i: -scores[i]):
+        h = read[i].sentence
+        if i == best or h.doc != top.doc or h.kind != "sentence" or choices[i][0] is None:
+            continue
+        if scores[i] < scores[best] - RIVAL_MARGIN:
+            break
+        said, s, e = say(q.text, q.qtype, q.plural, h, choices[i][0], choices[i][1], index.date_of(h.doc) or index.dateline)
+        if said and len(said) > len(text) and words.search(said.lower()):
+            return i, said, s, e
+    return None
 
 
 def _newest_first(index, q: Question, result: Read, read: list[Hit], scores: list[float], best: int,
