@@ -114,10 +114,10 @@ def create_app(service: Service, cfg: ServeSettings | None = None) -> FastAPI:
         return _error(415, "send a multipart form with the file as \"file\", or JSON with a name and the text.",
                       "unsupported_media_type")
 
-    @v1.get("/documents/{doc_id}/view", response_class=HTMLResponse, summary="A source's passage in its document",
-            description="The page a source's `link` opens: the document's text with the passage marked. "
-                        "Signed by the server, so it opens from a browser without a key.")
+    @v1.get("/documents/{doc_id}/view", response_class=HTMLResponse, include_in_schema=False)
     async def view(doc_id: str, start: int = Query(..., ge=0), end: int = Query(..., ge=0), sig: str = Query(...)):
+        """The page a source's `link` opens: the document's text with the passage marked (a page, like
+        /docs, not an API route; signed by the server, so it opens from a browser without a key)."""
         name, text, a, b = await service.view(doc_id, start, end, sig)
         return HTMLResponse(render_view(name, text, a, b))
 

@@ -76,9 +76,9 @@ CREATE INDEX units_embedding ON units USING hnsw ((embedding::halfvec({DIM})) ha
 CREATE INDEX units_window_embedding ON units USING hnsw ((window_embedding::halfvec({DIM})) halfvec_ip_ops);
 """),
     ("sessions owned, expired by an index; feedback", """
-ALTER TABLE sessions ADD COLUMN owner text;
-CREATE INDEX sessions_updated ON sessions (updated);
-CREATE TABLE feedback (id bigserial PRIMARY KEY, answer_id text NOT NULL, rating text NOT NULL, comment text,
+ALTER TABLE sessions ADD COLUMN IF NOT EXISTS owner text;
+CREATE INDEX IF NOT EXISTS sessions_updated ON sessions (updated);
+CREATE TABLE IF NOT EXISTS feedback (id bigserial PRIMARY KEY, answer_id text NOT NULL, rating text NOT NULL, comment text,
                        question text NOT NULL, answer text, sources jsonb NOT NULL, created double precision NOT NULL,
                        owner text);
 """),
