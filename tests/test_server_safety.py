@@ -111,6 +111,8 @@ def test_small_edges(server):
     facts = httpx.get(server.url + "/v1/facts", params={"limit": 3}, headers=auth(ADMIN)).json()
     assert len(facts) == 3
     assert httpx.get(server.url + "/v1/facts", params={"limit": 0}, headers=auth(ADMIN)).status_code == 422
+    r = httpx.post(server.url + "/v1/ask", json={"question": "Who?", "k": True}, headers=auth(ASK), timeout=60)
+    assert error_of(r, 422) == "invalid_request"  # a boolean is no count
     r = httpx.post(server.url + "/v1/ask", json={"question": "Who?", "since": "2023-13-45"}, headers=auth(ASK), timeout=60)
     assert error_of(r, 422) == "invalid_question" and "since" in r.json()["error"]["message"]
     ready = httpx.get(server.url + "/readyz").json()

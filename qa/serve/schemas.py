@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from typing import Any, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 
 class AskRequest(BaseModel):
     question: str = Field(..., description="The question, in plain words.", examples=["When does mass production start?"])
     session: Optional[str] = Field(None, max_length=200, description="A conversation id; follow-ups are read in its light.")
-    k: Optional[int] = Field(None, ge=1, le=50, description="How many sources to return at most.")
+    k: Optional[StrictInt] = Field(None, ge=1, le=50, description="How many sources to return at most.")
     doc: Optional[str] = Field(None, max_length=500, description='Only documents whose path, name or title match this glob, e.g. "*.pdf".')
     since: Optional[str] = Field(None, max_length=10, description="Only documents dated on or after (2023, 2023-03 or 2023-03-14).")
     until: Optional[str] = Field(None, max_length=10, description="Only documents dated on or before (2023, 2023-03 or 2023-03-14).")
@@ -17,7 +17,7 @@ class AskRequest(BaseModel):
 
 class MessageRequest(BaseModel):
     question: str = Field(..., description="The next question of the conversation.", examples=["And the net profit?"])
-    k: Optional[int] = Field(None, ge=1, le=50)
+    k: Optional[StrictInt] = Field(None, ge=1, le=50)
 
 
 class Source(BaseModel):
