@@ -14,9 +14,7 @@ import argparse
 import asyncio
 import json
 import os
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -24,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from bench_server import QUESTIONS, pct  # noqa: E402
+from bench_server import QUESTIONS, pct, seed_index_folder  # noqa: E402
 
 ADMIN, ASK = "bench-admin", "bench-ask"
 LONG = [{"role": "user" if i % 2 == 0 else "assistant", "content": f"What about item {i}?"} for i in range(1000)]
@@ -104,13 +102,9 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=2000)
     a = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from conftest import SEED, Server
-    from qa.index import build
+    from conftest import Server
 
-    folder = Path(tempfile.mkdtemp()) / "index"
-    doc = folder.parent / SEED.name
-    shutil.copy(SEED, doc)
-    build([str(doc)], folder)
+    folder = seed_index_folder()
     env = {"QA_API_KEY": ADMIN, "QA_ASK_KEYS": ASK, "QA_ANSWER_CACHE": "0", "QA_AUTH_FAILURES_PER_MINUTE": "0"}
     rows = {}
     for name, with_hostile in (("without hostile requests", False), ("with 5% hostile requests", True)):

@@ -50,20 +50,28 @@ async def load(url: str, n: int, concurrency: int) -> tuple[float, list[float]]:
         return time.perf_counter() - t0, lat
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--requests", type=int, default=64, help="requests per concurrency level")
-    a = ap.parse_args()
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from conftest import SEED, Server
-    from qa.index import build, load as load_index
-    from qa.pipeline import ask_batch
+def seed_index_folder() -> Path:
+    """A fresh index of the seed article in a temporary folder."""
+    from conftest import SEED
+    from qa.index import build
 
     folder = Path(tempfile.mkdtemp()) / "index"
     doc = folder.parent / SEED.name
     shutil.copy(SEED, doc)
     build([str(doc)], folder)
+    return folder
 
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--requests", type=int, default=64, help="requests per concurrency level")
+    a = ap.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from conftest import Server
+    from qa.index import load as load_index
+    from qa.pipeline import ask_batch
+
+    folder = seed_index_folder()
     index = load_index(folder)
     ask_batch(index, QUESTIONS[:1])
     t = time.perf_counter()

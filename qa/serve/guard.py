@@ -64,14 +64,14 @@ class RateLimiter:
         self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def take(self, client: str, cost: float = 1.0) -> float:
-        """0 when the request may go, else the seconds until it may."""
+    def take(self, client: str) -> float:
+        """0 when the request may go (a token taken), else the seconds until it may."""
         now = time.monotonic()
         with self._lock:
             tokens, last = self._buckets.pop(client, (self.capacity, now))
             tokens = min(self.capacity, tokens + (now - last) * self.rate)
-            wait = 0.0 if tokens >= cost else (cost - tokens) / self.rate
-            self._buckets[client] = (tokens - cost if not wait else tokens, now)
+            wait = 0.0 if tokens >= 1.0 else (1.0 - tokens) / self.rate
+            self._buckets[client] = (tokens - 1.0 if not wait else tokens, now)
             while len(self._buckets) > self.clients:
                 self._buckets.popitem(last=False)
             return wait

@@ -265,8 +265,8 @@ class Service:
 
     async def delete_document(self, doc_id: str) -> dict:
         """Remove the document with this id from the index (and its upload, if it was uploaded)."""
-        rows = await self._on_worker(lambda: self.index.catalogue())
-        path = next((r["doc"] for r in rows if document_id(r["doc"]) == doc_id), None)
+        paths = await self._on_worker(lambda: [d.path for d in self.index.documents])
+        path = next((p for p in paths if document_id(p) == doc_id), None)
         if path is None:
             raise UnknownDocument(f"no document {doc_id!r}; list them with GET /v1/documents.")
         summary = await self._change("remove", [path])
