@@ -70,10 +70,22 @@ def progress_bar():
 @app.callback()
 def options(store: Optional[str] = typer.Option(
         None, "--store", help="Where the index lives: a postgresql:// URL (PostgreSQL with pgvector), or "
-                              "nothing for the embedded index folder (default: $QA_STORE).")):
+                              "nothing for the embedded index folder (default: $QA_STORE)."),
+            collection: Optional[str] = typer.Option(
+        None, "--collection", help="Work on this collection: a library kept apart from the others, with its own "
+                                   "documents and conversations (default: $QA_COLLECTION, else the default one).")):
     """Ask questions about your documents."""
     import os
 
+    from .collections import BadCollection, collection_name
+
+    if collection is not None:
+        try:
+            collection_name(collection)
+        except BadCollection as e:
+            sys.stderr.write(f"error: --collection: {e}\n")
+            raise typer.Exit(2)
+        os.environ["QA_COLLECTION"] = collection
     if store is not None:
         if store and not is_database(store):
             sys.stderr.write("error: --store takes a PostgreSQL URL such as postgresql://user@host:5432/db, "
@@ -83,9 +95,19 @@ def options(store: Optional[str] = typer.Option(
 
 
 def _database() -> str | None:
-    """The PostgreSQL URL the commands work on, or None for the embedded store."""
-    url = settings().store
-    return url if is_database(url) else None
+    """The PostgreSQL URL the commands work on (in the collection's schema), or None for the embedded store."""
+    from .collections import collection_name, store_of
+
+    cfg = settings()
+    return store_of(cfg.store, collection_name(cfg.collection)) if is_database(cfg.store) else None
+
+
+def _folder(index_dir: Optional[Path]) -> Path:
+    """The embedded index folder the commands work on: the collection's, under --index-dir."""
+    from .collections import collection_name, folder_of
+
+    cfg = settings()
+    return folder_of(index_dir or cfg.index_dir, collection_name(cfg.collection))
 
 
 def _library(name: str, index_dir: Optional[Path]):
@@ -110,7 +132,7 @@ def build(docs: List[Path] = typer.Argument(..., help="Files or folders: text, M
     """Index documents. Example: python cli.py build seeds/ --index-dir index"""
     from .index import build as build_index
 
-    folder = index_dir or settings().index_dir
+    folder = _folder(index_dir)
     skipped: list[str] = []
 
     def skip(line: str) -> None:
@@ -122,6 +144,8 @@ def build(docs: List[Path] = typer.Argument(..., help="Files or folders: text, M
 
         postgres.build([str(d) for d in docs], _database(), progress=progress_bar(), skipped=skip, glob=glob, exclude=exclude)
         m, folder = postgres.open_index(_database(), rebuild=False).manifest, "the PostgreSQL store"
+        if settings().collection:
+            folder += f" (collection {settings().collection})"
     else:
         gen = build_index([str(d) for d in docs], folder, progress=progress_bar(), skipped=skip, glob=glob, exclude=exclude)
         m = json.loads((gen / "manifest.json").read_text())
@@ -256,6 +280,22 @@ def docs(index_dir: Optional[Path] = IndexDir, as_json: bool = typer.Option(Fals
             print(json.dumps(row, ensure_ascii=False))
     else:
         render_documents(out, rows)
+
+
+@app.command()
+@user_errors
+def collections(index_dir: Optional[Path] = IndexDir):
+    """The collections: the default one and those made with --collection NAME build PATH..."""
+    from .collections import embedded_names
+
+    if _database():
+        from .store import postgres
+
+        names = postgres.collection_names(settings().store)
+    else:
+        names = embedded_names(index_dir or settings().index_dir)
+    for name in ["default", *names]:
+        out.print(name, markup=False, highlight=False)
 
 
 @app.command()

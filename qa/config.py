@@ -26,6 +26,8 @@ class Settings:
     index_dir: Path = field(default_factory=lambda: Path(_env("QA_INDEX_DIR", str(PROJECT_ROOT / "index"))))
     # Where the index lives: empty for the embedded store (index_dir), or a postgresql:// URL.
     store: str = field(default_factory=lambda: _env("QA_STORE", ""))
+    # The collection worked on (qa.collections): empty for the default one.
+    collection: str = field(default_factory=lambda: _env("QA_COLLECTION", ""))
     seeds_dir: Path = field(default_factory=lambda: Path(_env("QA_SEEDS_DIR", str(PROJECT_ROOT / "seeds"))))
     data_dir: Path | None = field(default_factory=lambda: Path(os.environ["QA_DATA_DIR"]) if "QA_DATA_DIR" in os.environ else None)
     k: int = field(default_factory=lambda: int(_env("QA_K", "5")))

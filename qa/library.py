@@ -119,20 +119,24 @@ def update(folder: Path, progress: Progress | None = None, report: Report | None
     return {"added": len(new), "updated": len(fresh), "removed": len(gone), "unchanged": len(kept) - len(fresh)}
 
 
-def commands(folder: Path | None = None):
+def commands(folder: Path | None = None, collection: str | None = None):
     """The library commands (add, remove, update) of the store in use, bound to it, and where they
-    work: the PostgreSQL store when QA_STORE names one, else the embedded index at `folder`. The CLI
-    and the server's document routes both change documents through these."""
+    work: the PostgreSQL store when QA_STORE names one, else the embedded index at `folder`; in
+    `collection` (default: the setting's). The CLI and the server's document routes both change
+    documents through these."""
+    from .collections import collection_name, folder_of, store_of
     from .config import settings
     from .store import is_database
 
-    url = settings().store
-    if is_database(url):
+    cfg = settings()
+    name = collection_name(cfg.collection if collection is None else collection)
+    if is_database(cfg.store):
         from .store import postgres
 
-        return {name: functools.partial(getattr(postgres, name), url) for name in ("add", "remove", "update")}, \
-            "the PostgreSQL store"
-    folder = Path(folder or settings().index_dir)
+        url = store_of(cfg.store, name)
+        return {c: functools.partial(getattr(postgres, c), url) for c in ("add", "remove", "update")}, \
+            "the PostgreSQL store" + (f" (collection {name})" if name else "")
+    folder = folder_of(Path(folder or cfg.index_dir), name)
     return {"add": functools.partial(add, folder), "remove": functools.partial(remove, folder),
             "update": functools.partial(update, folder)}, folder
 

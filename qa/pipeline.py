@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from .collections import UnknownCollection, collection_name, folder_of, store_of
 from .config import Settings, settings
 from .cores import one_blas_thread
 from .conversation import Conversation
@@ -42,14 +43,24 @@ def check_question(question: object, limit: int) -> str:
     return q
 
 
-def open_index(folder: Path | None = None, cfg: Settings | None = None, rebuild: bool = True, progress=None) -> Index:
-    """The index at `folder`; the default folder is built from the seed documents on first use."""
+def open_index(folder: Path | None = None, cfg: Settings | None = None, rebuild: bool = True, progress=None,
+               collection: str | None = None) -> Index:
+    """The index of `collection` (default: the setting's; "default" names the default one) at `folder`;
+    the default collection of the default folder is built from the seed documents on first use."""
     cfg = cfg or settings()
+    name = collection_name(cfg.collection if collection is None else collection)
     if is_database(cfg.store):
         from .store import postgres
 
-        return postgres.open_index(cfg.store, rebuild=rebuild, progress=progress)
-    folder = Path(folder or cfg.index_dir)
+        if name is not None and not postgres.has_collection(cfg.store, name):
+            raise UnknownCollection(f"no collection {name!r} in the PostgreSQL store; make it with: "
+                                    f"python cli.py --collection {name} build PATH...")
+        return postgres.open_index(store_of(cfg.store, name), rebuild=rebuild, progress=progress)
+    base = Path(folder or cfg.index_dir)
+    folder = folder_of(base, name)
+    if name is not None and not (folder / "CURRENT").exists():
+        raise UnknownCollection(f"no collection {name!r} in {base}; make it with: "
+                                f"python cli.py --collection {name} build PATH...")
     if not (folder / "CURRENT").exists() and folder.resolve() == cfg.index_dir.resolve():
         seeds = sorted(str(p) for p in cfg.seeds_dir.glob("*") if p.suffix.lower() in (".txt", ".md", ".markdown"))
         if seeds:

@@ -198,3 +198,22 @@ def test_a_replica_answers_from_the_store_as_changed_by_another_process(pg, file
         assert "2024" not in (after["answer"] or "") and all(SEED.name not in s["doc"] for s in after["sources"])
     finally:
         server.stop()
+
+
+def test_collections_are_schemas_of_one_database(pg, files, tmp_path):
+    """`--collection` on PostgreSQL: each collection its own schema of the same database, its own
+    documents; the library commands and `collections` work in it; the default one is untouched."""
+    assert cli(pg, "build", str(files / SEED.name)).returncode == 0
+    r = cli(pg, "--collection", "hand-book", "build", str(files / "handbook.docx"))
+    assert r.returncode == 0 and "collection hand-book" in r.stderr, r.stderr
+    listed = lambda *c: [Path(json.loads(line)["doc"]).name for line in cli(pg, *c, "docs", "--json").stdout.splitlines()]  # noqa: E731
+    assert listed("--collection", "hand-book") == ["handbook.docx"] and listed() == [SEED.name]
+    r = cli(pg, "--collection", "hand-book", "add", str(files / "notes.md"))
+    assert r.returncode == 0 and "1 added" in r.stderr, r.stderr
+    assert listed("--collection", "hand-book") == ["handbook.docx", "notes.md"] and listed() == [SEED.name]
+    a = json.loads(cli(pg, "--collection", "hand-book", "ask", "How many days of paid holiday does an employee get?",
+                       "--json").stdout)
+    assert not a["abstained"] and Path(a["sources"][0]["doc"]).name == "handbook.docx"
+    assert cli(pg, "collections").stdout.split() == ["default", "hand-book"]
+    r = cli(pg, "--collection", "nosuch", "docs")
+    assert r.returncode == 1 and "no collection 'nosuch'" in r.stderr

@@ -18,80 +18,98 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..config import ServeSettings
+from ..collections import BadCollection, UnknownCollection
 from ..errors import BadDocument, BadQuestion, QAError
 from . import openai_api
 from .guard import Guard, caller_of
 from .metrics import Metrics
 from .schemas import (AnswerOut, AskRequest, ChatCompletion, ChatRequest, DocumentChange, DocumentOut, ErrorBody,
                       FeedbackIn, FeedbackSaved, Health, MessageRequest, ModelList, SessionCreated, SessionOut)
-from .service import Service, UnknownDocument, UnknownSession
+from .service import Collections, Service, UnknownDocument, UnknownSession
 
 STATIC = Path(__file__).resolve().parent / "static"
 SWAGGER_ASSETS = str(files("fastapi_offline") / "static")  # Swagger UI 5.32's bundle, stylesheet and icon
+InCollection = Query(None, max_length=63, description="The collection (default: the one the server was started on); "
+                                                     "GET /v1/collections lists them.")
 ERRORS = {s: {"model": ErrorBody} for s in (400, 401, 403, 404, 408, 413, 415, 422, 429, 500, 504)}
 
 
 def create_app(service: Service, cfg: ServeSettings | None = None) -> FastAPI:
     cfg = cfg or service.cfg
     metrics = Metrics()
-    service.on_cache_hit = metrics.cache_hits.inc
+    shelf = Collections(service)
+
+    async def served(collection: str | None) -> Service:
+        svc = await shelf.get(collection)
+        svc.on_cache_hit = metrics.cache_hits.inc
+        return svc
 
     @asynccontextmanager
     async def lifespan(app):
-        await service.start()
+        await shelf.start()
         yield
-        await service.stop()
+        await shelf.stop()
 
     app = FastAPI(title="qa-bot", version="1", lifespan=lifespan, responses=ERRORS, docs_url=None, redoc_url=None,
                   description="Ask questions about the indexed documents; answers cite the sentence they come from.")
     v1 = APIRouter(prefix="/v1")
 
-    async def answered(coro) -> dict:
+    async def answered(svc: Service, coro) -> dict:
         a = await coro
         metrics.answered(a)
-        return service.give(a)
+        return svc.give(a)
 
     @v1.post("/ask", response_model=AnswerOut, response_model_exclude_unset=True, summary="Answer one question")
     async def ask(req: AskRequest, request: Request):
         # a session is one the server made (POST /v1/sessions), for this caller
-        return await answered(service.answer(req.question, req.session, req.k, must_exist=req.session is not None,
-                                             scope=(req.doc, req.since, req.until), owner=owner(request)))
+        svc = await served(req.collection)
+        return await answered(svc, svc.answer(req.question, req.session, req.k, must_exist=req.session is not None,
+                                              scope=(req.doc, req.since, req.until), owner=owner(request)))
 
     @v1.post("/sessions", response_model=SessionCreated, status_code=201, summary="Start a conversation")
-    async def new_session(request: Request):
-        return {"id": service.new_session(owner(request))}
+    async def new_session(request: Request, collection: Optional[str] = InCollection):
+        return {"id": (await served(collection)).new_session(owner(request))}
 
     @v1.post("/sessions/{sid}/messages", response_model=AnswerOut, response_model_exclude_unset=True,
              summary="Ask the next question of a conversation")
-    async def message(sid: str, req: MessageRequest, request: Request):
-        return await answered(service.answer(req.question, sid, req.k, must_exist=True, owner=owner(request)))
+    async def message(sid: str, req: MessageRequest, request: Request, collection: Optional[str] = InCollection):
+        svc = await served(collection)
+        return await answered(svc, svc.answer(req.question, sid, req.k, must_exist=True, owner=owner(request)))
 
     @v1.get("/sessions/{sid}", response_model=SessionOut, summary="A conversation's turns")
-    async def session(sid: str, request: Request):
-        return service.session(sid, owner(request))
+    async def session(sid: str, request: Request, collection: Optional[str] = InCollection):
+        return (await served(collection)).session(sid, owner(request))
 
     @v1.post("/answers/{answer_id}/feedback", response_model=FeedbackSaved, status_code=201,
              summary="Rate an answer (up or down, with an optional comment)")
-    async def feedback(answer_id: str, req: FeedbackIn, request: Request):
-        return await service.feedback(answer_id, req.rating, req.comment, owner(request))
+    async def feedback(answer_id: str, req: FeedbackIn, request: Request, collection: Optional[str] = InCollection):
+        return await (await served(collection)).feedback(answer_id, req.rating, req.comment, owner(request))
+
+    @v1.get("/collections", response_model=list[str], summary="The collections this server serves")
+    async def collections():
+        return await asyncio.to_thread(shelf.names)
 
     @v1.get("/facts", response_model=list[dict], summary="Facts taken from the documents")
     async def facts(type: Optional[str] = Query(None, description="entity, quantity, date, relation or derived"),
                     subject: Optional[str] = None, attribute: Optional[str] = None,
                     limit: int = Query(100, ge=1, le=1000, description="At most this many facts"),
-                    offset: int = Query(0, ge=0, description="Facts to skip first (paging)")):
-        return (await service.facts(type, subject, attribute))[offset:offset + limit]
+                    offset: int = Query(0, ge=0, description="Facts to skip first (paging)"),
+                    collection: Optional[str] = InCollection):
+        return (await (await served(collection)).facts(type, subject, attribute))[offset:offset + limit]
 
     @v1.get("/documents", response_model=list[DocumentOut], summary="The indexed documents")
     async def documents(limit: int = Query(100, ge=1, le=1000, description="At most this many documents"),
-                        offset: int = Query(0, ge=0, description="Documents to skip first (paging)")):
-        return (await service.documents())[offset:offset + limit]
+                        offset: int = Query(0, ge=0, description="Documents to skip first (paging)"),
+                        collection: Optional[str] = InCollection):
+        return (await (await served(collection)).documents())[offset:offset + limit]
 
     @v1.post("/documents", response_model=DocumentChange, status_code=201, summary="Add or replace a document",
              description="A multipart form with the file as `file` (any format the bot reads: text, Markdown, "
                          "HTML, PDF, DOCX; told by content), or JSON `{\"name\": \"notes.txt\", \"text\": \"...\"}`. "
-                         "Admin key only; at most QA_MAX_UPLOAD_BYTES. The index changes as a whole, as `cli.py add` does.")
-    async def upload(request: Request):
+                         "Admin key only; at most QA_MAX_UPLOAD_BYTES. The index changes as a whole, as `cli.py add` does; "
+                         "a document sent to a collection that does not exist yet makes it.")
+    async def upload(request: Request, collection: Optional[str] = InCollection):
+        service = await shelf.get(collection, create=True)
         kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if kind == "multipart/form-data":
             form = await request.form(max_files=1, max_fields=4)
@@ -115,15 +133,16 @@ def create_app(service: Service, cfg: ServeSettings | None = None) -> FastAPI:
                       "unsupported_media_type")
 
     @v1.get("/documents/{doc_id}/view", response_class=HTMLResponse, include_in_schema=False)
-    async def view(doc_id: str, start: int = Query(..., ge=0), end: int = Query(..., ge=0), sig: str = Query(...)):
+    async def view(doc_id: str, start: int = Query(..., ge=0), end: int = Query(..., ge=0), sig: str = Query(...),
+                   collection: Optional[str] = InCollection):
         """The page a source's `link` opens: the document's text with the passage marked (a page, like
         /docs, not an API route; signed by the server, so it opens from a browser without a key)."""
-        name, text, a, b = await service.view(doc_id, start, end, sig)
+        name, text, a, b = await (await served(collection)).view(doc_id, start, end, sig)
         return HTMLResponse(render_view(name, text, a, b))
 
     @v1.delete("/documents/{doc_id}", response_model=DocumentChange, summary="Remove a document")
-    async def delete_document(doc_id: str):
-        return await service.delete_document(doc_id)
+    async def delete_document(doc_id: str, collection: Optional[str] = InCollection):
+        return await (await served(collection)).delete_document(doc_id)
 
     @v1.post("/chat/completions", response_model=ChatCompletion, summary="OpenAI-compatible chat completion",
              responses={200: {"content": {"text/event-stream": {}}}})
@@ -131,7 +150,8 @@ def create_app(service: Service, cfg: ServeSettings | None = None) -> FastAPI:
         # off the event loop: replaying the history parses its turns
         question, conv = await asyncio.wait_for(asyncio.to_thread(openai_api.question_and_history, req.messages),
                                                 service.cfg.request_timeout)
-        a = await answered(service.answer(question, conversation=conv))
+        svc = await served(req.collection)
+        a = await answered(svc, svc.answer(question, conversation=conv))
         if req.stream:
             return StreamingResponse(openai_api.stream(a, req.model), media_type="text/event-stream",
                                      headers={"Cache-Control": "no-cache"})
@@ -152,7 +172,7 @@ def create_app(service: Service, cfg: ServeSettings | None = None) -> FastAPI:
     async def readyz():
         if not service.ready:
             return _error(503, "not ready yet.", "not_ready")
-        return {"status": "ready", **service.about()}
+        return {"status": "ready", **service.about()}  # the default collection's
 
     @app.get("/metrics", summary="Prometheus metrics", response_class=Response,
              responses={200: {"content": {"text/plain": {}}}})
@@ -209,12 +229,14 @@ def _error(status: int, message: str, kind: str, headers: dict | None = None) ->
 def _errors(app: FastAPI) -> None:
     """Every failure as a JSON error body; never a stack trace."""
 
+    @app.exception_handler(BadCollection)
     @app.exception_handler(BadQuestion)
     async def bad_question(_: Request, e: BadQuestion):
         return _error(422, str(e), "invalid_question")
 
     @app.exception_handler(UnknownSession)
     @app.exception_handler(UnknownDocument)
+    @app.exception_handler(UnknownCollection)
     async def unknown_session(_: Request, e: QAError):
         return _error(404, str(e), "not_found")
 

@@ -13,6 +13,7 @@ class AskRequest(BaseModel):
     doc: Optional[str] = Field(None, max_length=500, description='Only documents whose path, name or title match this glob, e.g. "*.pdf".')
     since: Optional[str] = Field(None, max_length=10, description="Only documents dated on or after (2023, 2023-03 or 2023-03-14).")
     until: Optional[str] = Field(None, max_length=10, description="Only documents dated on or before (2023, 2023-03 or 2023-03-14).")
+    collection: Optional[str] = Field(None, max_length=63, description="The collection asked (default: the server's own).")
 
 
 class MessageRequest(BaseModel):
@@ -114,6 +115,7 @@ class ErrorBody(BaseModel):
 
 class Health(BaseModel):
     status: str
+    collection: Optional[str] = None
     index: Optional[str] = None
     documents: Optional[int] = None
     sentences: Optional[int] = None
@@ -138,6 +140,7 @@ class ChatRequest(BaseModel):
     model: Optional[str] = None
     messages: list[ChatMessage] = Field(..., min_length=1)
     stream: bool = False
+    collection: Optional[str] = Field(None, max_length=63, description="The collection asked (default: the server's own).")
 
 
 class ChatChoiceMessage(BaseModel):

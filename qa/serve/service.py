@@ -18,11 +18,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ..batch import answer_requests
+from ..collections import DEFAULT, UnknownCollection, collection_name, embedded_names, folder_of
 from ..config import ServeSettings, settings
 from ..conversation import Conversation
 from ..errors import BadDocument, BadQuestion, QAError
 from ..pipeline import check_question, check_text, open_index, select_facts
 from ..scope import make_scope, rows_in
+from ..store import is_database
 
 log = logging.getLogger(__name__)
 RECENT_ANSWERS = 10_000
@@ -59,16 +61,18 @@ def document_id(path: str) -> str:
 class Service:
     """What every route calls; loading it raises a QAError (one clear line) on a bad index or model."""
 
-    def __init__(self, index_dir: Path | None = None, cfg: ServeSettings | None = None):
+    def __init__(self, index_dir: Path | None = None, cfg: ServeSettings | None = None, collection: str | None = None):
         self.cfg = cfg or ServeSettings()
         self.limit = settings().max_question_chars
         self.index_dir = index_dir
+        # the collection served (None: the default one); `collection` None takes the setting's
+        self.collection = collection_name(settings().collection if collection is None else collection)
         from ..embed import question_encoder
         from ..read.reader import default_reader
 
         question_encoder.start()
         default_reader.start()
-        self.index = open_index(index_dir, rebuild=False)
+        self.index = open_index(index_dir, rebuild=False, collection=self.collection or DEFAULT)
         question_encoder()
         default_reader()
         answer_requests(self.index, [{"question": "What is this about?"}], {})  # loads the rest
@@ -196,7 +200,7 @@ class Service:
         from the documents as they are now. If the new one cannot be opened, the old one keeps serving."""
         if self.index.changed():
             try:
-                self.index = open_index(self.index_dir, rebuild=False)
+                self.index = open_index(self.index_dir, rebuild=False, collection=self.collection or DEFAULT)
             except QAError as e:
                 log.warning("the index changed but could not be opened again (%s); still serving the one opened before", e)
 
@@ -278,10 +282,12 @@ class Service:
         """The page showing [start, end) of a document, signed so that it opens from a browser without a
         key (a link is the server's to give: it names one passage of one document, nothing else)."""
         doc_id = document_id(path)
-        return f"/v1/documents/{doc_id}/view?start={start}&end={end}&sig={self._sign(doc_id, start, end)}#passage"
+        where = f"collection={self.collection}&" if self.collection else ""
+        return f"/v1/documents/{doc_id}/view?{where}start={start}&end={end}&sig={self._sign(doc_id, start, end)}#passage"
 
     def _sign(self, doc_id: str, start: int, end: int) -> str:
-        return hmac.new(self._link_key, f"{doc_id}:{start}:{end}".encode(), "sha256").hexdigest()[:24]
+        signed = f"{self.collection or DEFAULT}:{doc_id}:{start}:{end}"
+        return hmac.new(self._link_key, signed.encode(), "sha256").hexdigest()[:24]
 
     async def view(self, doc_id: str, start: int, end: int, sig: str) -> tuple[str, str, int, int]:
         """A document's name and text and the passage to show, for a link this server gave."""
@@ -296,7 +302,8 @@ class Service:
 
     def uploads(self) -> Path:
         """Where uploaded documents are kept: QA_UPLOAD_DIR, else an `uploads` folder beside the index."""
-        folder = Path(os.environ.get("QA_UPLOAD_DIR") or Path(self.index_dir or settings().index_dir) / "uploads")
+        base = Path(os.environ["QA_UPLOAD_DIR"]) if os.environ.get("QA_UPLOAD_DIR") else Path(self.index_dir or settings().index_dir)
+        folder = folder_of(base, self.collection) / "uploads"
         folder.mkdir(parents=True, exist_ok=True)
         return folder.resolve()
 
@@ -308,7 +315,7 @@ class Service:
 
         def run():
             with self._writing:
-                return commands(self.index_dir)[0][command](paths)
+                return commands(self.index_dir, self.collection or DEFAULT)[0][command](paths)
 
         return await asyncio.wait_for(asyncio.to_thread(run), self.cfg.request_timeout * 5)
 
@@ -321,5 +328,109 @@ class Service:
         return await asyncio.get_running_loop().run_in_executor(self._pool, run)
 
     def about(self) -> dict:
-        return {"index": Path(str(self.index.folder)).name, "documents": len(self.index.documents),  # no server paths
+        return {"collection": self.collection or DEFAULT, "index": Path(str(self.index.folder)).name, "documents": len(self.index.documents),  # no server paths
                 "sentences": len(self.index.sentences), "facts": self.index.counts()["facts"]}
+
+
+class Collections:
+    """The collections one server serves: the one it was started on (the default for requests that
+    name none) and the others of its store, each its own Service (index, sessions, answer cache,
+    worker thread; the models are shared), opened on first use. A document uploaded to a collection
+    that does not exist yet makes it."""
+
+    def __init__(self, default: Service):
+        self.default = default
+        self._open: dict[str, Service] = {}
+        self._lock: asyncio.Lock | None = None
+
+    def served(self) -> list[Service]:
+        return [self.default, *self._open.values()]
+
+    async def get(self, name: object, create: bool = False) -> Service:
+        """The Service of collection `name` (None: the default); an UnknownCollection (404) if it
+        was never built, unless `create` (an upload), which builds it empty of all but what comes."""
+        name = collection_name(name)
+        if name is None or name == self.default.collection:
+            return self.default
+        if name in self._open:
+            return self._open[name]
+        async with self.lock():
+            if name not in self._open:
+                try:
+                    svc = await asyncio.to_thread(Service, self.default.index_dir, self.default.cfg, name)
+                except UnknownCollection:
+                    if not create:
+                        raise UnknownCollection(f"no collection {name!r}; the server has: "
+                                                f"{', '.join(self.names())}.") from None
+                    return NewCollection(self, name)
+                await svc.start()
+                self._open[name] = svc
+        return self._open[name]
+
+    def names(self) -> list[str]:
+        """The collections of the store: the default one and those built beside it."""
+        if is_database(settings().store):
+            from ..store import postgres
+
+            named = postgres.collection_names(settings().store)
+        else:
+            named = embedded_names(Path(self.default.index_dir or settings().index_dir))
+        return [DEFAULT, *named]
+
+    def lock(self) -> asyncio.Lock:
+        """Held while a collection is opened or made (made on the event loop's first use)."""
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        return self._lock
+
+    async def start(self) -> None:
+        await self.default.start()
+
+    async def stop(self) -> None:
+        for svc in self.served():
+            await svc.stop()
+
+
+class NewCollection:
+    """A collection that does not exist yet, as an upload sees it: its first document builds it."""
+
+    def __init__(self, shelf: Collections, name: str):
+        self.shelf, self.collection = shelf, name
+
+    async def add_document(self, name: object, data: bytes) -> dict:
+        """Build the collection from this one document (as `cli.py --collection NAME build` would), then
+        serve it; one collection made at a time, and a second upload that raced this one is added to it."""
+        from ..collections import store_of
+        from ..index import build
+
+        name = upload_name(name)
+        shelf, cfg = self.shelf, self.shelf.default.cfg
+        base = Path(shelf.default.index_dir or settings().index_dir)
+        async with shelf.lock():
+            if self.collection in shelf._open:
+                made = shelf._open[self.collection]
+            else:
+                uploads = Path(os.environ["QA_UPLOAD_DIR"]) if os.environ.get("QA_UPLOAD_DIR") else base
+                folder = folder_of(uploads, self.collection) / "uploads"
+                folder.mkdir(parents=True, exist_ok=True)
+                path = folder.resolve() / name
+                path.write_bytes(data)
+
+                def run():
+                    if is_database(settings().store):
+                        from ..store import postgres
+
+                        postgres.build([str(path)], store_of(settings().store, self.collection))
+                    else:
+                        build([str(path)], folder_of(base, self.collection))
+                    return Service(shelf.default.index_dir, cfg, self.collection)
+
+                try:
+                    svc = await asyncio.wait_for(asyncio.to_thread(run), cfg.request_timeout * 5)
+                except BaseException:
+                    path.unlink(missing_ok=True)
+                    raise
+                await svc.start()
+                shelf._open[self.collection] = svc
+                return {"id": document_id(str(path)), "doc": name, "added": 1, "updated": 0, "removed": 0, "unchanged": 0}
+        return await made.add_document(name, data)

@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
+from ..collections import schema_in, schema_of
 from ..config import FORMAT_VERSION, MODEL_NAME, MODEL_SHA256
 from ..errors import BadDocument, IndexMissing, IndexStale, StoreUnavailable
 from ..index import Reading
@@ -99,12 +100,17 @@ class Store:
 
     def __init__(self, url: str, pool_size: int | None = None, timeout: float = 10.0):
         import psycopg
+        from psycopg.conninfo import conninfo_to_dict
         from psycopg_pool import ConnectionPool
 
         self.url = url
         try:  # one direct connection first: its error says what is wrong, a pool's would only time out
             with psycopg.connect(url, connect_timeout=int(timeout)) as conn:
                 _ensure_extension(conn, url)
+                schema = schema_in(url)
+                if schema:  # a collection's schema (qa.collections), made on first use
+                    conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+                    conn.commit()
                 migrate(conn)
         except psycopg.OperationalError as e:
             raise StoreUnavailable(f"cannot reach the PostgreSQL server at {_where(url)} "
@@ -112,7 +118,10 @@ class Store:
         size = pool_size or int(os.environ.get("QA_PG_POOL", "4"))
         self.pool = ConnectionPool(url, min_size=1, max_size=size, timeout=timeout, configure=_configure, open=False,
                                    kwargs={"connect_timeout": int(timeout),
-                                           "options": f"-c statement_timeout={int(os.environ.get('QA_PG_TIMEOUT_MS', '60000'))}"})
+                                           # the URL's own options (a collection's search_path) kept
+                                           "options": " ".join(filter(None, [
+                                               conninfo_to_dict(url).get("options"),
+                                               f"-c statement_timeout={int(os.environ.get('QA_PG_TIMEOUT_MS', '60000'))}"]))})
         self.pool.open(wait=True, timeout=timeout)
 
     @contextmanager
@@ -582,6 +591,21 @@ def connect(url: str) -> Store:
     if url not in _stores:
         _stores[url] = Store(url)
     return _stores[url]
+
+
+def has_collection(url: str, name: str) -> bool:
+    """Whether the database at `url` holds collection `name`'s schema, built."""
+    with connect(url).transaction() as conn:
+        return conn.execute("SELECT 1 FROM information_schema.tables WHERE table_schema = %s AND table_name = 'documents'",
+                            (schema_of(name),)).fetchone() is not None
+
+
+def collection_names(url: str) -> list[str]:
+    """The named collections built in the database at `url`."""
+    with connect(url).transaction() as conn:
+        rows = conn.execute("SELECT table_schema FROM information_schema.tables WHERE table_name = 'documents' "
+                            "AND table_schema LIKE 'qa\\_%%' ORDER BY 1").fetchall()
+    return [r[0][3:] for r in rows]
 
 
 def open_index(url: str, rebuild: bool = True, progress=None) -> Index:
