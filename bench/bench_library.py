@@ -69,7 +69,8 @@ class RandomVectors:
 def throughput(work: Path, sample: int) -> dict:
     from qa.embed import default_encoder
     from qa.generation import windows
-    from qa.index import build, load
+    from qa.index import build
+    from qa.library import load
 
     enc = default_encoder()
     paths = write_docs(work / "sample", sample, start=50_000)

@@ -68,7 +68,7 @@ def main() -> None:
     a = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from conftest import Server
-    from qa.index import load as load_index
+    from qa.library import load as load_index
     from qa.pipeline import ask_batch
 
     folder = seed_index_folder()

@@ -211,7 +211,7 @@ def build_tier(work: Path, base: Path, target: int) -> Path:
 OPEN = """
 import sys, time
 from pathlib import Path
-from qa.index import load
+from qa.library import load
 t = time.perf_counter()
 index = load(Path(sys.argv[1]), rebuild=False)
 print(time.perf_counter() - t)
@@ -223,7 +223,7 @@ def measure(folder: Path, questions: list[str], runs: int) -> dict:
     from qa.config import settings
     from qa.dense import top_ids
     from qa.embed import question_encoder
-    from qa.index import load
+    from qa.library import load
     from qa.pipeline import ask_batch, retrieve
     from qa.read.reader import default_reader
 
@@ -267,7 +267,8 @@ def seed_figures(work: Path, runs: int) -> dict:
     from bench_startup import FLOOR, timed
     from qa.config import settings
     from qa.embed import question_encoder
-    from qa.index import build, load
+    from qa.index import build
+    from qa.library import load
     from qa.pipeline import ask, ask_batch, retrieve
     from qa.read.reader import default_reader
 

@@ -128,7 +128,7 @@ def main() -> None:
     from bench_speed import build_base, build_tier, squad_articles
     from qa.embed import question_encoder
     from qa.generation import write_generation
-    from qa.index import load
+    from qa.library import load
     from qa.store import postgres
     from qa.store.local_server import local_postgres
 

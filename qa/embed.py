@@ -267,13 +267,13 @@ class Once:
 
 
 @lru_cache(maxsize=1)
-def fp32_encoder() -> SentenceTransformerEncoder:
+def fp32_encoder() -> Encoder:
     """The fp32 model on torch: what the int8 encoder is checked against (tests/test_encoder.py)."""
     return SentenceTransformerEncoder()
 
 
 @Once
-def default_encoder() -> OnnxEncoder:
+def default_encoder() -> Encoder:
     """The build's encoder: the questions' own int8 ONNX model, so that builds and library changes
     never import torch. Against builds with the fp32 model (session 8): `score.py squad
     --limit-articles 4` P@1 0.781 and MRR 0.846 both ways, R@5 0.930 / 0.931, answer_F1 0.522 / 0.524,
@@ -283,6 +283,6 @@ def default_encoder() -> OnnxEncoder:
 
 
 @Once
-def question_encoder() -> OnnxEncoder:
+def question_encoder() -> Encoder:
     """The questions' encoder (int8 ONNX, no torch), loaded once per process."""
     return OnnxEncoder()

@@ -1,6 +1,7 @@
 """The eval command: score the bot on a gold JSON-lines file or a SQuAD file, as ../shared/eval/score.py does."""
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import tempfile
@@ -9,9 +10,13 @@ from pathlib import Path
 
 from .conversation import Conversation
 from .errors import BadDocument
-from .index import build, live_generation, load
+from .index import build, live_generation
+from .library import load
 from .batch import CHUNK
-from .pipeline import ask_batch, check_question
+from .collections import store_of
+from .config import settings
+from .pipeline import ask_batch, check_question, open_index
+from .store import is_database
 
 SHORT_WORDS = 12
 
@@ -61,6 +66,17 @@ class Row:
 
 
 def _cached_index(docs: list[Path], folder: Path, progress=None):
+    """The index of `docs`, built once: in the embedded `folder`, or, on PostgreSQL, in a collection of
+    its own named by the documents (the store's default collection is never touched by an eval)."""
+    cfg = settings()
+    if is_database(cfg.store):
+        from .store import postgres
+
+        key = "\n".join(sorted(str(Path(d).resolve()) for d in docs)) + "\n" + folder.name
+        name = "eval-" + hashlib.sha256(key.encode()).hexdigest()[:16]
+        if not postgres.has_collection(cfg.store, name):
+            postgres.build([str(d) for d in docs], store_of(cfg.store, name), progress=progress)
+        return open_index(collection=name, progress=progress)
     try:
         live_generation(folder)
     except Exception:

@@ -26,6 +26,7 @@ import numpy as np
 
 from . import dense
 from .store import sqlite as store
+from .store.sessions import SessionStore
 from .config import FORMAT_VERSION, MODEL_SHA256
 from .errors import BadDocument, IndexCorrupt, IndexMissing, IndexStale
 from .generation import Part, windows, write_generation
@@ -181,7 +182,6 @@ class Index(Reading):
 
     def session_store(self, idle_seconds: float):
         """Where this index's conversations are kept: a SQLite file beside the generations."""
-        from .serve.sessions import SessionStore
 
         return SessionStore(self.folder / "sessions.sqlite", idle_seconds)
 
@@ -458,27 +458,6 @@ def _unchanged(d: dict) -> bool:
     if st.st_size == d.get("size") and st.st_mtime_ns == d.get("mtime_ns"):
         return True
     return file_sha256(d["path"]) == d["sha256"]
-
-
-def load(folder: Path, rebuild: bool = True, progress: Progress | None = None) -> Index:
-    """The index at `folder`; brought up to date first when its documents or model changed (unless
-    `rebuild` is False): changed documents re-read, vanished ones removed, the rest carried over."""
-    manifest = read_manifest(folder)
-    why = staleness(manifest)
-    if why:
-        if not rebuild:
-            raise IndexStale(f"the index at {folder} is out of date ({why}); bring it up to date with: python cli.py update")
-        if manifest.get("format_version") == FORMAT_VERSION and manifest.get("model_sha256") == MODEL_SHA256:
-            from .library import update
-
-            update(folder, progress=progress)
-        else:  # stored units and vectors are of another kind: read every document again
-            paths = [d["path"] for d in manifest["documents"] if Path(d["path"]).exists()]
-            if not paths:
-                raise IndexStale(f"the index at {folder} is out of date and its documents are gone ({why}); build it anew")
-            build(paths, folder, progress=progress)
-        manifest = read_manifest(folder)
-    return open_generation(folder, manifest)
 
 
 def open_generation(folder: Path, manifest: dict) -> Index:

@@ -9,7 +9,7 @@ import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable
 
 import numpy as np
 
@@ -180,11 +180,6 @@ class Lexical:
         if not toks:
             return np.zeros(self.n, dtype="float32")
         return np.asarray(self.retriever.get_scores(toks), dtype="float32")[: self.n]
-
-def text_words(texts: Iterable[str]) -> set[str]:
-    """Every word of `texts`, lower-cased: the vocabulary typos are corrected against."""
-    return {w.lower() for t in texts for w in WORD.findall(t)}
-
 
 @lru_cache(maxsize=1)
 def dictionary_words() -> frozenset[str]:

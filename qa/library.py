@@ -16,7 +16,8 @@ from .config import FORMAT_VERSION, MODEL_SHA256
 from .errors import BadDocument, IndexStale
 from .generation import Kept, kept_documents, write_generation
 from .records import Document
-from .index import Progress, _unchanged, folders_of, live_generation, read_documents, read_manifest, read_parts
+from .index import (Index, Progress, _unchanged, build, folders_of, live_generation, open_generation, read_documents,
+                    read_manifest, read_parts, staleness)
 from .ingest.files import collect
 
 Report = Callable[[str], None]
@@ -148,3 +149,22 @@ def _matches(doc: Document, name: str, resolved: str) -> bool:
         return True
     return fnmatch.fnmatch(path, name) or fnmatch.fnmatch(Path(path).name, name) or \
         bool(doc.title and fnmatch.fnmatch(doc.title.lower(), name.lower()))
+
+
+def load(folder: Path, rebuild: bool = True, progress: Progress | None = None) -> Index:
+    """The index at `folder`; brought up to date first when its documents or model changed (unless
+    `rebuild` is False): changed documents re-read, vanished ones removed, the rest carried over."""
+    manifest = read_manifest(folder)
+    why = staleness(manifest)
+    if why:
+        if not rebuild:
+            raise IndexStale(f"the index at {folder} is out of date ({why}); bring it up to date with: python cli.py update")
+        if manifest.get("format_version") == FORMAT_VERSION and manifest.get("model_sha256") == MODEL_SHA256:
+            update(folder, progress=progress)
+        else:  # stored units and vectors are of another kind: read every document again
+            paths = [d["path"] for d in manifest["documents"] if Path(d["path"]).exists()]
+            if not paths:
+                raise IndexStale(f"the index at {folder} is out of date and its documents are gone ({why}); build it anew")
+            build(paths, folder, progress=progress)
+        manifest = read_manifest(folder)
+    return open_generation(folder, manifest)

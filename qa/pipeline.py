@@ -9,7 +9,8 @@ from .config import Settings, settings
 from .cores import one_blas_thread
 from .conversation import Conversation
 from .errors import BadQuestion
-from .index import Index, build, load
+from .index import Index, build
+from .library import load
 from .question import Question, analyze_batch
 from .read.reading import read_batch
 from .records import Answer, Hit

@@ -27,7 +27,8 @@ def seed_index(tmp_path_factory) -> Path:
 
 def article_index(tmp_path_factory, name: str, text: str):
     """The loaded index of one small article a test writes (`name`.txt)."""
-    from qa.index import build, load
+    from qa.index import build
+    from qa.library import load
 
     folder = tmp_path_factory.mktemp(name)
     doc = folder / f"{name}.txt"
@@ -38,7 +39,7 @@ def article_index(tmp_path_factory, name: str, text: str):
 
 @pytest.fixture(scope="session")
 def loaded(seed_index):
-    from qa.index import load
+    from qa.library import load
 
     return load(seed_index)
 

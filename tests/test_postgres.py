@@ -217,3 +217,22 @@ def test_collections_are_schemas_of_one_database(pg, files, tmp_path):
     assert cli(pg, "collections").stdout.split() == ["default", "hand-book"]
     r = cli(pg, "--collection", "nosuch", "docs")
     assert r.returncode == 1 and "no collection 'nosuch'" in r.stderr
+
+
+def test_eval_scores_the_same_on_either_store(pg, files, tmp_path):
+    """`eval` on PostgreSQL builds its documents into a collection of its own (the default one is
+    left as it was) and scores as the embedded store does."""
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text("".join(json.dumps(g) + "\n" for g in [
+        {"id": "1", "question": "When does mass production start?", "answers": ["first half of 2024"], "answerable": True},
+        {"id": "2", "question": "Who is the CEO of the Xiaomi car company?", "answers": ["Lei Jun"], "answerable": True},
+        {"id": "3", "question": "What is the price of the Xiaomi car?", "answers": [], "answerable": False}]))
+    before = [json.loads(line)["doc"] for line in cli(pg, "docs", "--json").stdout.splitlines()]
+    scores = []
+    for url in (None, pg):
+        r = cli(url, "eval", str(gold), "--docs", str(files / SEED.name), "--json")
+        assert r.returncode == 0, r.stderr
+        scores.append(json.loads(r.stdout))
+    assert scores[0]["summary"] == scores[1]["summary"] and "answer_acc=" in scores[0]["summary"]
+    assert scores[0]["groups"] == scores[1]["groups"]
+    assert [json.loads(line)["doc"] for line in cli(pg, "docs", "--json").stdout.splitlines()] == before

@@ -21,7 +21,7 @@ from ..config import ServeSettings
 from ..collections import BadCollection, UnknownCollection
 from ..errors import BadDocument, BadQuestion, QAError
 from . import openai_api
-from .guard import Guard, caller_of
+from .guard import Guard, caller_of, error_json
 from .metrics import Metrics
 from .schemas import (AnswerOut, AskRequest, ChatCompletion, ChatRequest, DocumentChange, DocumentOut, ErrorBody,
                       FeedbackIn, FeedbackSaved, Health, MessageRequest, ModelList, SessionCreated, SessionOut)
@@ -223,7 +223,7 @@ def owner(request: Request) -> str | None:
 
 
 def _error(status: int, message: str, kind: str, headers: dict | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"message": message, "type": kind, "code": status}}, status, headers=headers)
+    return JSONResponse(error_json(status, message, kind), status, headers=headers)
 
 
 def _errors(app: FastAPI) -> None:

@@ -48,8 +48,13 @@ def caller_of(scope) -> Caller:
     return (scope.get("state") or {}).get("caller") or Caller("open")
 
 
+def error_json(status: int, message: str, kind: str) -> dict:
+    """Every error the server sends, whichever layer sends it: {"error": {message, type, code}}."""
+    return {"error": {"message": message, "type": kind, "code": status}}
+
+
 def error_body(status: int, message: str, kind: str) -> bytes:
-    return json.dumps({"error": {"message": message, "type": kind, "code": status}}).encode()
+    return json.dumps(error_json(status, message, kind)).encode()
 
 
 class RateLimiter:

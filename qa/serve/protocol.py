@@ -4,17 +4,17 @@ nothing, holds none for longer than QA_READ_TIMEOUT; uvicorn itself waits foreve
 instead of plain text for bytes that are not HTTP. Bodies and everything above are the Guard's."""
 from __future__ import annotations
 
-import json
 
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from ..config import ServeSettings
+from .guard import error_body
 
 
 def raw_error(status: int, reason: str, message: str, kind: str) -> bytes:
     """A whole HTTP/1.1 response, written straight to the socket (no request was read to answer)."""
-    body = json.dumps({"error": {"message": message, "type": kind, "code": status}}).encode()
+    body = error_body(status, message, kind)
     return (f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\ncontent-length: {len(body)}\r\n"
             "connection: close\r\n\r\n").encode() + body
 

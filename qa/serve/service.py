@@ -34,10 +34,6 @@ class UnknownSession(QAError):
     pass
 
 
-class Busy(QAError):
-    pass
-
-
 class UnknownDocument(QAError):
     pass
 

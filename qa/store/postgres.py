@@ -31,6 +31,7 @@ from ..config import FORMAT_VERSION, MODEL_NAME, MODEL_SHA256
 from ..errors import BadDocument, IndexMissing, IndexStale, StoreUnavailable
 from ..index import Reading
 from ..records import Document, Fact, Sentence
+from .sessions import feedback_dict, feedback_row
 from .sqlite import FACT_COLUMNS, SENTENCE_COLUMNS, fact_row, sentence_row
 
 DIM = 384
@@ -84,10 +85,6 @@ CREATE TABLE IF NOT EXISTS feedback (id bigserial PRIMARY KEY, answer_id text NO
                        owner text);
 """),
 ]
-
-
-def is_url(store: str | None) -> bool:
-    return bool(store) and str(store).startswith(("postgresql://", "postgres://"))
 
 
 def _where(url: str) -> str:
@@ -563,14 +560,12 @@ class Sessions:
             conn.execute("DELETE FROM sessions WHERE updated < %s", (now - self.idle,))
 
     def add_feedback(self, answer: dict, rating: str, comment, owner) -> None:
-        from ..serve.sessions import feedback_row
 
         with self.store.transaction() as conn:
             conn.execute("INSERT INTO feedback (answer_id, rating, comment, question, answer, sources, created, owner)"
                          " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)", feedback_row(answer, rating, comment, owner))
 
     def feedback(self, rating: str | None = None) -> list[dict]:
-        from ..serve.sessions import feedback_dict
 
         with self.store.transaction() as conn:
             rows = conn.execute("SELECT answer_id, rating, comment, question, answer, sources, created FROM feedback"
@@ -609,7 +604,7 @@ def collection_names(url: str) -> list[str]:
 
 
 def open_index(url: str, rebuild: bool = True, progress=None) -> Index:
-    """The documents in the store at `url`, brought up to date first as `qa.index.load` does."""
+    """The documents in the store at `url`, brought up to date first as `qa.library.load` does."""
     from ..index import staleness
 
     index = Index(connect(url))
