@@ -89,7 +89,7 @@ def ask_batch(index: Index, questions: list[str], sessions: list[Conversation | 
         out.append(Answer(q, r.text, r.abstained, r.confidence, r.hits[: k or cfg.k], r.facts,
                           rw if rw != q else None, p.qtype, r.features, r.evidence, r.others))
         if conv is not None:
-            conv.remember(q, rw, r.text, p.qtype)
+            conv.remember(q, rw, r.text, p.qtype, r.hits[0].sentence.text if r.hits else "")
     return out
 
 

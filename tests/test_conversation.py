@@ -24,6 +24,21 @@ REVENUE = ("What was the revenue for 2021?", "328.3 billion yuan", "money")
     ([REVENUE, ("And the adjusted net profit?", "22 billion yuan", "money")], "How much did it grow?",
      "How much did the adjusted net profit for 2021 grow?"),
     ([REVENUE], "How did that compare with a year earlier?", "How did the revenue for 2021 compare with a year earlier?"),
+    # "its" is the thing last named: the previous answer when it is a name
+    ([("Which company makes the Pixel phone?", "Google", "thing")], "Who is its chief executive?", "Who is Google's chief executive?"),
+    # a time replaces the previous question's time
+    ([("What was the club's loss before tax for the year?", "£9.8 million", "money")], "And the year before?",
+     "What was the club's loss before tax for the year before?"),
+    ([REVENUE], "And in 2019?", "What was the revenue in 2019?"),
+    # "they": the previous question's plural subject
+    ([("How many wolves lived in the park before the winter?", "40", "count")], "How were they counted?",
+     "How were the wolves counted?"),
+    # a bare fragment asks the previous question again, its answer in place
+    ([("How much will the council spend on buses?", "50 million euros", "money")], "Over how many years?",
+     "Over how many years will the council spend 50 million euros on buses?"),
+    # the subject of a change is the amount asked about, otherwise the thing named
+    ([("What was Line C's original budget?", "1.9 billion euros", "money")], "How much did it cost in the end?",
+     "How much did Line C cost in the end?"),
 ])
 def test_follow_ups_are_rewritten(turns, question, expected):
     assert after(*turns).rewrite(question) == expected
@@ -36,6 +51,15 @@ def test_follow_ups_are_rewritten(turns, question, expected):
     "What is the price of the Xiaomi car?",
 ])
 def test_new_topics_are_left_alone(question):
+    assert after(LEADER, REVENUE).rewrite(question) == question
+
+
+@pytest.mark.parametrize("question", [
+    "How many goats lived on the island before they were moved?",   # the antecedent is in the question
+    "Which company built the bridge that opened in 2020?",           # a relative "that"
+    "When did the museum say it would reopen?",
+])
+def test_pronouns_with_their_own_antecedent_are_left_alone(question):
     assert after(LEADER, REVENUE).rewrite(question) == question
 
 

@@ -4,6 +4,7 @@ the cited sentences) with the structured answer beside it, whole or as server-se
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from typing import Iterator
@@ -57,9 +58,10 @@ def question_and_history(messages) -> tuple[str, Conversation]:
             continue
         reply = next((text_of(x.content) for x in earlier[i + 1:i + 2] if x.role == "assistant"), "")
         said = reply.split("\n\n", 1)[0].strip()
+        cited = re.search(r"^\[1\] [^\n]*?\(\d+-\d+\): (.*)$", reply, re.M)  # the first source, as reply_text writes it
         rewritten = conv.rewrite(q)
         conv.remember(q, rewritten, None if not said or said == NO_ANSWER else said,
-                      analyze_batch([rewritten])[0].qtype)
+                      analyze_batch([rewritten])[0].qtype, cited.group(1) if cited else "")
     return text_of(messages[last].content), conv
 
 
