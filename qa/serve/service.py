@@ -49,6 +49,15 @@ def upload_name(name: object) -> str:
     return name
 
 
+def uploads_folder(index_dir: Path | None, collection: str | None) -> Path:
+    """Where a collection's uploaded documents are kept: QA_UPLOAD_DIR, else an `uploads` folder in its
+    index folder (made on first use)."""
+    base = Path(os.environ["QA_UPLOAD_DIR"]) if os.environ.get("QA_UPLOAD_DIR") else Path(index_dir or settings().index_dir)
+    folder = folder_of(base, collection) / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder.resolve()
+
+
 def document_id(path: str) -> str:
     """A document's id in the API: stable for its path, and no path itself."""
     return hashlib.sha256(path.encode("utf-8", "surrogateescape")).hexdigest()[:16]
@@ -297,11 +306,7 @@ class Service:
         return Path(path).name, text, max(0, min(start, len(text))), max(0, min(end, len(text)))
 
     def uploads(self) -> Path:
-        """Where uploaded documents are kept: QA_UPLOAD_DIR, else an `uploads` folder beside the index."""
-        base = Path(os.environ["QA_UPLOAD_DIR"]) if os.environ.get("QA_UPLOAD_DIR") else Path(self.index_dir or settings().index_dir)
-        folder = folder_of(base, self.collection) / "uploads"
-        folder.mkdir(parents=True, exist_ok=True)
-        return folder.resolve()
+        return uploads_folder(self.index_dir, self.collection)
 
     async def _change(self, command: str, paths: list[str]) -> dict:
         """A library command on a thread of its own, one change at a time: reading and embedding a
@@ -406,10 +411,7 @@ class NewCollection:
             if self.collection in shelf._open:
                 made = shelf._open[self.collection]
             else:
-                uploads = Path(os.environ["QA_UPLOAD_DIR"]) if os.environ.get("QA_UPLOAD_DIR") else base
-                folder = folder_of(uploads, self.collection) / "uploads"
-                folder.mkdir(parents=True, exist_ok=True)
-                path = folder.resolve() / name
+                path = uploads_folder(shelf.default.index_dir, self.collection) / name
                 path.write_bytes(data)
 
                 def run():
