@@ -25,7 +25,7 @@ from .store import sqlite as store
 from .config import FORMAT_VERSION, MODEL_NAME, MODEL_SHA256
 from .errors import BadDocument
 from .lexical import Lexical, TermCounts, WORD
-from .records import Document, Fact, Sentence
+from .records import PROSE_KINDS, Document, Fact, Sentence
 
 
 @dataclass
@@ -53,11 +53,19 @@ class Kept:
 
 
 def windows(sentences: list[Sentence]) -> list[str]:
-    """Each sentence with its neighbours in the same document: the context vector's text."""
+    """Each sentence with its neighbours in the same document, after the path of headings and terms
+    it stands under: the context vector's text (and the window's words for BM25). A section that is
+    only the document's headline (a news article's) is left out: it would be in every window."""
+    headline = {}
+    for s in sentences:
+        if s.kind == "headline":
+            headline.setdefault(s.doc, s.text)
     out = []
     for i, s in enumerate(sentences):
         parts = [sentences[j].text for j in (i - 1, i, i + 1)
                  if 0 <= j < len(sentences) and sentences[j].doc == s.doc]
+        if s.section and s.section != headline.get(s.doc) and s.kind != "headline":
+            parts.insert(0, s.section + ":")
         out.append(" ".join(parts))
     return out
 
@@ -108,7 +116,7 @@ def write_generation(folder: Path, items: list[Part | Kept], live: Path | None =
             win_counts.append(old.window_counts.take(lo, hi))
             continue
         for it in run:
-            kinds.append(np.asarray([u.kind != "sentence" for u in it.units], dtype="float32"))
+            kinds.append(np.asarray([u.kind not in PROSE_KINDS for u in it.units], dtype="float32"))
             sent_vecs.append(it.sentence_vectors)
             win_vecs.append(it.window_vectors)
         new_units = [u for it in run for u in it.units]

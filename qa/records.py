@@ -6,6 +6,22 @@ from typing import Any
 
 
 @dataclass(frozen=True)
+class Block:
+    """A block of a structured document's extracted text (HTML read from its DOM): a heading, a term of
+    a definition list, a paragraph or list item, a code block or a table row, with the path of
+    headings and terms it stands under (its own text last for a heading or term)."""
+
+    start: int
+    end: int
+    kind: str                 # headline | heading | term | text | item | code | row
+    path: tuple[str, ...] = ()
+
+
+# Units read as prose by the reader and retrieval (a table row, said as "Header: cell; ..." is one)
+PROSE_KINDS = ("sentence", "row")
+
+
+@dataclass(frozen=True)
 class Document:
     """A file as read from disk."""
 
@@ -17,6 +33,10 @@ class Document:
     format: str = "text"     # text | markdown | html | pdf | docx
     pages: tuple = ()        # (start offset, 1-based page number) of each page, for paged formats
     skip: tuple = ()         # (start, end) spans kept apart from sentences: front matter, code, tables
+    blocks: tuple = ()       # Block records, for formats read from their structure (then used instead
+                             # of blank lines and heading-like lines)
+    literals: tuple = ()     # (start, end) of inline code: options, values, file names said as written
+    code: tuple = ()         # (start, end) of code blocks kept verbatim as units (Markdown fences)
 
 
 @dataclass(frozen=True)
@@ -41,14 +61,14 @@ class Sentence:
     start: int
     end: int
     text: str
-    kind: str = "sentence"  # sentence | headline | dateline | heading
+    kind: str = "sentence"  # sentence | headline | dateline | heading | term | code | row
     paragraph: int = 0
     position: int = 0       # index of the unit within its document
     id: int = -1            # row in the store
     tokens: list[Token] = field(default_factory=list)
     entities: list[tuple[int, int, str]] = field(default_factory=list)  # (start, end, label), doc offsets
     chunks: list[tuple[int, int]] = field(default_factory=list)         # noun chunks, doc offsets
-    section: str | None = None  # the heading the unit stands under
+    section: str | None = None  # the heading the unit stands under (a path "A › B › C" in structured documents)
     page: int | None = None     # 1-based page, for paged formats
     title: str | None = None    # the document's title
 

@@ -428,6 +428,9 @@ def second_stage(args, work, pairs, model, opt, state, tok):
                                 "pairs": f"rest of pass 1 ({len(rest):,}) + {len(mates):,} paragraph-mates",
                                 "stage_pairs": len(stage_pairs), "trained_s": 0.0, "steps": 0})
     st = state["stages"][1]
+    if args.second_minutes > st["minutes"]:
+        # a longer budget given to a stopped stage extends it: the lr picks up where the longer decay is
+        st["minutes"] = args.second_minutes
     budget, lr, warm = st["minutes"] * 60, st["lr"], 50
     print(f"second stage: {len(stage_pairs):,} pairs in {len(plan):,} batches, peak lr {lr}, "
           f"{budget / 60:.0f} min of training (done: {st['trained_s'] / 60:.1f} min, {st['steps']} steps)", flush=True)

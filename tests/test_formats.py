@@ -129,10 +129,13 @@ def test_a_folder_is_read_by_content_and_bad_files_are_skipped_with_a_reason(mix
 def test_only_main_content_and_prose_become_sentences(mixed):
     _, index, _ = mixed
     db = store_of(index)
-    units = " ".join(t for (t,) in db.execute("SELECT text FROM sentences"))
+    units = " ".join(t for (t,) in db.execute("SELECT text FROM sentences WHERE kind != 'code'"))
     for junk in ("Newsroom archive", "cookies", "tracking", "Copyright", "this code is not a sentence", "seats",
                  "title: Release notes", "Harbour Authority Annual Report", "Page 1"):
         assert junk not in units, junk
+    # a fenced block is one unit of its own, its code verbatim, without the fence's marks
+    code = [t for (t,) in db.execute("SELECT text FROM sentences WHERE kind = 'code'")]
+    assert code == ['print("this code is not a sentence")']
     html_text = db.execute("SELECT text FROM documents WHERE format = 'html'").fetchone()[0]
     assert "cookies" not in html_text and "Home" not in html_text
     # a word hyphenated at a PDF line end is whole again, and each page's sentences know their page
@@ -150,7 +153,7 @@ def test_citations_name_title_section_and_page_with_exact_offsets(mixed):
     assert "28" in holiday["answer"] and holiday["sources"][0]["section"] == "Holidays"
     assert "offline search" in ship["sources"][0]["text"] and ship["sources"][0]["section"] == "Version 2"
     assert ship["sources"][0]["title"] == "Release notes"
-    assert "96 million" in riders["answer"] and riders["sources"][0]["section"] == "Ridership"
+    assert "96 million" in riders["answer"] and riders["sources"][0]["section"] == "Metro line opens after delays › Ridership"
     db = store_of(index)
     for row in rows:
         for s in row["sources"]:

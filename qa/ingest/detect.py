@@ -55,7 +55,8 @@ def read_document(path: str | Path) -> Document:
     if not doc.text.strip():
         raise BadDocument(f"{p}: the file is empty." if not data.strip() else f"{p}: no text could be extracted from this {kind} file.")
     return Document(path=str(p.resolve()), text=doc.text, sha256=hashlib.sha256(data).hexdigest(), title=doc.title,
-                    date=doc.date, format=kind, pages=doc.pages, skip=doc.skip)
+                    date=doc.date, format=kind, pages=doc.pages, skip=doc.skip, blocks=doc.blocks,
+                    literals=doc.literals, code=doc.code)
 
 
 def decode_text(path: Path, data: bytes) -> str:

@@ -1,5 +1,6 @@
 """Markdown: the file's text as is (offsets into the file); front matter gives title and date, and
-front matter, fenced code and tables are kept apart from sentences. Headings become section titles
+front matter, fenced code and tables are kept apart from sentences; a fenced block's code is a unit of
+its own, verbatim. Headings become section titles
 (see units.split_units)."""
 from __future__ import annotations
 
@@ -22,9 +23,23 @@ def read(path: Path, data: bytes) -> Document:
     if m:
         skip.append((0, m.end()))
         title, date = _front_matter(m.group(1))
-    skip += [(f.start(), f.end()) for f in FENCE.finditer(text)]
+    fences = list(FENCE.finditer(text))
+    skip += [(f.start(), f.end()) for f in fences]
     skip += [(t.start(), t.end()) for t in TABLE.finditer(text)]
-    return Document(path=str(path), text=text, sha256="", title=title, date=date, skip=tuple(sorted(skip)))
+    code = tuple(c for c in map(_fence_body, fences) if c is not None)
+    return Document(path=str(path), text=text, sha256="", title=title, date=date, skip=tuple(sorted(skip)), code=code)
+
+
+def _fence_body(fence: re.Match) -> tuple[int, int] | None:
+    """The lines between a fence's marks (its code, verbatim), without blank edge lines."""
+    text = fence.string
+    start, end = text.index("\n", fence.start()) + 1, fence.end()
+    closing = re.search(r"(?:^|\n)(?:```|~~~)[ \t]*\n?\Z", text[start:end])
+    if closing:
+        end = start + closing.start()
+    start += re.match(r"(?:[ \t]*\n)*", text[start:end]).end()
+    end = start + len(text[start:end].rstrip())
+    return (start, end) if end > start else None
 
 
 def kept_apart(text: str) -> tuple:

@@ -83,6 +83,11 @@ def split_many(docs: list[Document], nlp) -> list[tuple[list[Sentence], str | No
             units.extend(_sentences(doc.path, doc.text, ps, pi, next(prose)))
         units.sort(key=lambda u: u.start)
         _place(units, doc.pages)
+        if doc.blocks:
+            _place_in_blocks(units, doc)
+        for u in units:
+            if u.kind in ("term", "code"):  # said as written: one literal, whatever spaCy saw in it
+                u.entities = [(u.start, u.end, "CODE")]
         for i, u in enumerate(units):
             u.position = i
         out.append((units, doc.title or title, doc.date or date))
@@ -92,6 +97,8 @@ def split_many(docs: list[Document], nlp) -> list[tuple[list[Sentence], str | No
 def _layout(doc: Document) -> tuple[list[Sentence], list[tuple[int, int, int]], str | None, str | None]:
     """The units kept whole (headline, dateline, headings), the prose spans for spaCy to segment
     (paragraph, start, end), and the title and date the text shows."""
+    if doc.blocks:
+        return _block_layout(doc)
     text, units, title, date = doc.text, [], None, None
     para_spans = _outside(paragraphs(text), doc.skip, text)
     prose: list[tuple[int, int, int]] = []
@@ -112,7 +119,27 @@ def _layout(doc: Document) -> tuple[list[Sentence], list[tuple[int, int, int]], 
             if kind == "heading" and title is None and not any(u.kind == "sentence" for u in units) and not prose:
                 kind, title = "headline", line
             units.append(Sentence(doc.path, ls, le, line, kind, pi))
+    for ci, (cs, ce) in enumerate(doc.code):  # a code block is a unit of its own, never a paragraph's
+        units.append(Sentence(doc.path, cs, ce, text[cs:ce], "code", len(para_spans) + ci))
     return units, prose, title, date
+
+
+WHOLE_BLOCKS = {"headline": "headline", "heading": "heading", "term": "term", "code": "code", "row": "row"}
+
+
+def _block_layout(doc: Document) -> tuple[list[Sentence], list[tuple[int, int, int]], str | None, str | None]:
+    """The layout of a document read from its structure: headings, terms, code blocks and table rows
+    are units kept whole; paragraphs and list items are prose, each its own paragraph (a block's
+    number is its paragraph number, so that its path can be found again)."""
+    units, prose, title = [], [], None
+    for bi, b in enumerate(doc.blocks):
+        if b.kind in WHOLE_BLOCKS:
+            units.append(Sentence(doc.path, b.start, b.end, doc.text[b.start:b.end], WHOLE_BLOCKS[b.kind], bi))
+            if b.kind == "headline" and title is None:
+                title = units[-1].text
+        else:
+            prose.append((bi, b.start, b.end))
+    return units, prose, title, None
 
 
 def _outside(spans: list[tuple[int, int]], skip: tuple, text: str) -> list[tuple[int, int]]:
@@ -145,6 +172,27 @@ def _place(units: list[Sentence], pages: tuple) -> None:
         u.section = section
         if pages:
             u.page = pages[max(0, bisect.bisect_right(starts, u.start) - 1)][1]
+
+
+PATH_SEPARATOR = " \u203a "
+
+
+def _place_in_blocks(units: list[Sentence], doc: Document) -> None:
+    """Each unit's section as the path of headings and terms its block stands under; inline code
+    as entities of its own (label CODE) in place of whatever spaCy saw there ("--depth" is no
+    CARDINAL)."""
+    import bisect
+
+    literals = sorted(doc.literals)
+    starts = [a for a, _ in literals]
+    for u in units:
+        block = doc.blocks[u.paragraph]
+        u.section = PATH_SEPARATOR.join(block.path) if block.path else None
+        lo = bisect.bisect_left(starts, u.start)
+        mine = [(a, b) for a, b in literals[lo:bisect.bisect_right(starts, u.end)] if b <= u.end]
+        if mine:
+            kept = [e for e in u.entities if not any(e[0] < b and a < e[1] for a, b in mine)]
+            u.entities = sorted(kept + [(a, b, "CODE") for a, b in mine])
 
 
 def _line_units(para: str) -> bool:

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from ..config import Settings
 from ..lookup import best_fact, period_fits, question_period, say_fact
 from ..question import Question
-from ..records import Fact, Hit
+from ..records import PROSE_KINDS, Fact, Hit
 from .absent import absent_share
 from .combine import candidate_features, confidence, confidence_features, rerank_scores, weights
+from .literal import literal_answer
 from .say import is_yes_no, say
 from .typed import is_typed, typed_choice
 
@@ -115,14 +116,19 @@ def read_one(index, q: Question, hits: list[Hit], r: Readings, cfg: Settings, w:
     if s is None:
         return Read(None, True, conf, ranked, None, [], g)
     text, s, e = say(q.text, q.qtype, q.plural, top, s, e, index.date_of(top.doc) or index.dateline)
-    if top.kind != "sentence" and text:
+    if top.kind not in PROSE_KINDS and text:
         fuller = _fuller_in_body(index, q, text, read, scores, best, choices)
         if fuller is not None:
             i, text, s, e = fuller
             top = read[i].sentence
             ranked = [read[i]] + [h for h in ranked if h is not read[i]]
+    evidence = (top.start + s, top.start + e)
+    literal = literal_answer(index, q.text, top, s, e) if text else None
+    if literal is not None:
+        text, unit, s, e = literal
+        evidence = (unit.start + s, unit.start + e)
     abstain = conf < cutoff or unseen or not text
-    result = Read(None if abstain else text, abstain, conf, ranked, (top.start + s, top.start + e), [], g)
+    result = Read(None if abstain else text, abstain, conf, ranked, evidence, [], g)
     return result if abstain else _newest_first(index, q, result, read, scores, best, choices)
 
 
@@ -135,7 +141,7 @@ def _fuller_in_body(index, q: Question, text: str, read: list[Hit], scores: list
     words = re.compile(r"(?<!\w)" + re.escape(text.lower()) + r"(?!\w)")
     for i in sorted(range(len(read)), key=lambda i: -scores[i]):
         h = read[i].sentence
-        if i == best or h.doc != top.doc or h.kind != "sentence" or choices[i][0] is None:
+        if i == best or h.doc != top.doc or h.kind not in PROSE_KINDS or choices[i][0] is None:
             continue
         if scores[i] < scores[best] - RIVAL_MARGIN:
             break
@@ -178,7 +184,7 @@ def candidate_rows(q: Question, read: list[Hit], r: Readings) -> tuple[list[dict
     choices = [typed_choice(h.sentence, alts, q.qtype) if alts else (None, None, sc, 0.0)
                for h, alts, sc in zip(read, r.alternatives, r.span_scores)]
     rows = candidate_features(r, choices, [h.score for h in read], [h.dense for h in read],
-                              [h.sentence.kind != "sentence" for h in read], is_typed(q.qtype))
+                              [h.sentence.kind not in PROSE_KINDS for h in read], is_typed(q.qtype))
     return rows, choices
 
 

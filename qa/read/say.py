@@ -116,6 +116,12 @@ def widen_to_entity(sent: Sentence, start: int, end: int) -> tuple[int, int]:
         if s <= a and b <= e and (s, e) != (a, b) and e - s <= 80:
             a, b = s, e
             break
+    for s, e, label in sent.entities:  # a literal is said whole: a span never cuts inline code
+        if label == "CODE":
+            if s < a < e:
+                a = s
+            if s < b < e:
+                b = e
     return a - sent.start, b - sent.start
 
 

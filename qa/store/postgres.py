@@ -30,7 +30,7 @@ from ..collections import schema_in, schema_of
 from ..config import FORMAT_VERSION, MODEL_NAME, MODEL_SHA256
 from ..errors import BadDocument, IndexMissing, IndexStale, StoreUnavailable
 from ..index import Reading
-from ..records import Document, Fact, Sentence
+from ..records import PROSE_KINDS, Document, Fact, Sentence
 from .sessions import feedback_dict, feedback_row
 from .sqlite import FACT_COLUMNS, SENTENCE_COLUMNS, fact_row, sentence_row
 
@@ -234,7 +234,7 @@ def write(store: Store, parts: list, drop: set[str], everything: bool = False) -
                 for i, u in enumerate(units):
                     copy.write_row((first + i, next_doc, u.position, u.paragraph, u.start, u.end, u.kind, u.text,
                                     json.dumps([list(t.__dict__.values()) for t in u.tokens]), json.dumps(u.entities),
-                                    json.dumps(u.chunks), u.section, u.page, float(u.kind != "sentence"),
+                                    json.dumps(u.chunks), u.section, u.page, float(u.kind not in PROSE_KINDS),
                                     int(lengths[0][i]), int(lengths[1][i]),
                                     _vector(part.sentence_vectors[i]), _vector(part.window_vectors[i])))
             with conn.cursor().copy("COPY postings (field, term, unit_id, tf, dl) FROM STDIN") as copy:

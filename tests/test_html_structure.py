@@ -1,0 +1,235 @@
+"""HTML read from its structure: whole sentences, sections as paths of real headings and terms, table
+rows with their header cells named, code kept verbatim, no Markdown or HTML marks anywhere; checked on
+small pages shaped like each documentation generator's output and on every public page there is."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import lxml.html
+import pytest
+
+from qa.ingest import read_document, split_units
+from qa.ingest.units import PATH_SEPARATOR as SEP
+from qa.nlp import english
+
+from conftest import ROOT
+
+SPHINX = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>Configuration &#8212; Frobnicator 2.1 documentation</title></head>
+<body><div class="related"><ul><li><a href="index.html">Frobnicator 2.1 documentation</a> &#187;</li></ul></div>
+<div class="document"><div class="body" role="main">
+<section id="configuration"><h1>Configuration<a class="headerlink" href="#configuration" title="Permalink">&para;</a></h1>
+<p>Frobnicator reads its settings from a file named <code class="docutils literal"><span class="pre">frob.toml</span></code> in the
+project's root folder, or from the path given by the environment variable
+<code class="docutils literal"><span class="pre">FROB_CONFIG</span></code> when it is set.</p>
+<section id="command-line-options"><h2>Command-line options<a class="headerlink" href="#command-line-options">&para;</a></h2>
+<dl class="std option"><dt class="sig sig-object std" id="cmdoption-frob-retries"><span class="sig-name descname"><span class="pre">--retries</span></span><span class="sig-prename descclassname"> <span class="pre">&lt;count&gt;</span></span></dt>
+<dd><p>Number of times a failed upload is tried again before the run stops.
+The default is 5; a value of 0 turns retrying off.</p></dd></dl>
+<dl class="std option"><dt class="sig sig-object std" id="cmdoption-frob-q"><span class="sig-name descname"><span class="pre">-q</span></span></dt>
+<dt class="sig sig-object std" id="cmdoption-frob-quiet"><span class="sig-name descname"><span class="pre">--quiet</span></span></dt>
+<dd><p>Print nothing but errors. Useful in cron jobs, where any output is mailed to the owner.</p></dd></dl>
+<p>To run a dry run over the staging bucket, use the following:</p>
+<div class="highlight-console notranslate"><div class="highlight"><pre><span></span><span class="gp">$ </span>frob<span class="w"> </span>upload<span class="w"> </span>--dry-run<span class="w"> </span>staging
+</pre></div></div>
+</section></section></div></div>
+<div class="footer">&#169; Copyright 2024, The Frobnicator team. Created using Sphinx 7.2.</div></body></html>"""
+
+DOCBOOK = """<html><head><title>Chapter 3. Replication</title></head><body>
+<div class="navheader"><table width="100%"><tr><td><a accesskey="p" href="ch02.html">Prev</a></td><td><a accesskey="n" href="ch04.html">Next</a></td></tr></table><hr></div>
+<div class="chapter"><div class="titlepage"><div><div><h1 class="title"><a name="replication"></a>Chapter 3. Replication</h1></div></div></div>
+<p>Replication copies every change made on the primary server to one or more standby servers, so
+that a standby can take over when the primary fails.</p>
+<div class="sect1"><div class="titlepage"><div><div><h2 class="title" style="clear: both"><a name="replication-settings"></a>3.1. Settings</h2></div></div></div>
+<div class="variablelist"><dl class="variablelist">
+<dt><span class="term"><code class="varname">standby_delay</code> (<code class="type">integer</code>)</span></dt>
+<dd><p>Sets how long, in milliseconds, a standby waits before it applies a change it has received.
+  The default is 30000 milliseconds.</p></dd>
+<dt><span class="term"><code class="varname">sync_mode</code> (<code class="type">enum</code>)</span></dt>
+<dd><p>Chooses when a commit returns. Valid values are <code class="literal">off</code>,
+  <code class="literal">local</code> and <code class="literal">remote</code>.</p></dd>
+</dl></div>
+<p>A standby is started with the following command:</p>
+<pre class="programlisting">replicator start --standby \\
+    --primary db1.example.com</pre>
+</div></div>
+<div class="navfooter"><hr><table width="100%"><tr><td>Prev</td><td>Home</td><td>Next</td></tr></table></div></body></html>"""
+
+MKDOCS = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Limits - Quota Service</title></head><body>
+<header class="md-header"><nav><a href="/">Quota Service</a><a href="/search">Search the site</a></nav></header>
+<div class="md-container"><main class="md-main"><div class="md-content"><article class="md-content__inner md-typeset">
+<h1 id="limits">Limits</h1>
+<p>Every account has limits on how much it may store and how many requests it may send. The limits
+below apply to the free plan; paid plans raise them.</p>
+<h2 id="request-limits">Request limits<a class="headerlink" href="#request-limits" title="Permanent link">&para;</a></h2>
+<table><thead><tr><th>Endpoint</th><th>Requests per minute</th></tr></thead>
+<tbody><tr><td><code>/v1/upload</code></td><td>60</td></tr>
+<tr><td><code>/v1/search</code></td><td>600</td></tr></tbody></table>
+<p>When a limit is reached the service answers with status 429 and a <code>Retry-After</code> header.</p>
+<ul><li>Limits are counted per API key, not per user.</li>
+<li>A burst of up to twice the limit is allowed for ten seconds.</li></ul>
+</article></div></main>
+<footer class="md-footer"><p>Made with Material for MkDocs</p></footer></div></body></html>"""
+
+JAVADOC = """<!DOCTYPE HTML><html lang="en"><head><title>RetryPolicy (Courier 4.2 API)</title></head><body class="class-declaration-page">
+<header role="banner" class="flex-header"><nav role="navigation"><div class="top-nav" id="navbar-top"><ul class="nav-list"><li><a href="../package-summary.html">Package</a></li><li class="nav-bar-cell1-rev">Class</li><li><a href="../help-doc.html">Help</a></li></ul></div></nav></header>
+<main role="main"><div class="header"><h1 title="Class RetryPolicy" class="title">Class RetryPolicy</h1></div>
+<section class="class-description" id="class-description"><div class="block">A policy that decides whether a failed delivery is tried again, and after how long.
+Policies are immutable and may be shared between threads.</div></section>
+<section class="details"><section class="method-details" id="method-detail"><h2>Method Details</h2>
+<section class="detail" id="maxAttempts()"><h3>maxAttempts</h3>
+<div class="member-signature"><span class="modifiers">public</span>&nbsp;<span class="return-type">int</span>&nbsp;<span class="element-name">maxAttempts</span>()</div>
+<div class="block">Returns the largest number of attempts a delivery is given, the first one included.</div>
+<dl class="notes"><dt>Returns:</dt><dd>the number of attempts, 3 unless the builder set another</dd></dl>
+</section></section></section></main>
+<footer role="contentinfo"><p class="legal-copy"><small>Copyright &#169; 2024 Courier. All rights reserved.</small></p></footer></body></html>"""
+
+# Asciidoctor's manual pages: the source's hard-wrapped lines stay in the HTML
+ASCIIDOCTOR = """<!DOCTYPE html><html lang="en"><head><title>tool-sync(1)</title></head><body class="manpage">
+<div id="header"><h1>tool-sync(1) Manual Page</h1></div>
+<div id="content"><div class="sect1"><h2 id="_description">DESCRIPTION</h2><div class="sectionbody">
+<div class="paragraph"><p>Copies the objects the other side lacks. When the sender and the
+receiver share many of the same objects in common, only the difference is sent. The default is
+to send everything the receiver asks for.</p></div></div></div>
+<div class="sect1"><h2 id="_options">OPTIONS</h2><div class="sectionbody"><div class="dlist"><dl>
+<dt class="hdlist1">--depth &lt;depth&gt;</dt>
+<dd><p>Limit the history sent to the given number of commits from the tip of each
+branch.  Under <code>--dry-run</code>, the
+limit is only reported.</p></dd>
+<dt class="hdlist1">--timeout &lt;seconds&gt;</dt>
+<dd><p>Number of seconds to wait for the other side (default: 900).</p></dd></dl></div>
+<div class="listingblock"><div class="content"><pre>$ tool-sync --depth 1 origin
+
+$ tool-sync --timeout 60 origin</pre></div></div></div></div></div>
+<div id="footer"><div id="footer-text">Last updated 2024-01-01</div></div></body></html>"""
+
+MARKS = re.compile(r"`|\\[\[\]*_]|\*\*|\]\(|^#{1,6} |^[-*+] |&(?:[a-z]+|#\d+);|\u00b6|"
+                   r"</?(?:p|div|span|a|b|i|em|strong|code|pre|br|li|ul|ol|dl|dt|dd|table|tr|td|th|h[1-6]|img)\b[^>]*>")
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return english()
+
+
+def units_of(path: Path, nlp):
+    doc = read_document(path)
+    units, title, _ = split_units(doc, nlp)
+    for u in units:  # every unit is the stored text's own slice
+        assert doc.text[u.start:u.end] == u.text
+    return doc, units, title
+
+
+def page(tmp_path: Path, name: str, html: str) -> Path:
+    p = tmp_path / name
+    p.write_text(html, encoding="utf-8")
+    return p
+
+
+def assert_clean(units) -> None:
+    """No Markdown or HTML marks, no permalink signs, no line breaks outside code, in units and sections."""
+    for u in units:
+        if u.kind != "code":
+            assert "\n" not in u.text, u.text
+            assert not MARKS.search(u.text), u.text
+        assert u.section is None or ("\n" not in u.section and not MARKS.search(u.section)), u.section
+
+
+def by_text(units, text):
+    (u,) = [u for u in units if u.text == text]
+    return u
+
+
+def test_sphinx_options_are_terms_with_their_descriptions_under_them(tmp_path, nlp):
+    doc, units, title = units_of(page(tmp_path, "config.html", SPHINX), nlp)
+    assert_clean(units)
+    assert title == "Configuration"
+    assert by_text(units, "--retries <count>").kind == "term"
+    assert by_text(units, "-q, --quiet").kind == "term"  # terms of one description said together
+    default = by_text(units, "The default is 5; a value of 0 turns retrying off.")
+    assert default.kind == "sentence" and default.section == SEP.join(["Configuration", "Command-line options", "--retries <count>"])
+    code = by_text(units, "$ frob upload --dry-run staging")
+    assert code.kind == "code" and code.section == "Configuration" + SEP + "Command-line options"
+    reads = [u for u in units if u.text.startswith("Frobnicator reads")][0]
+    literals = {doc.text[a:b] for a, b, label in reads.entities if label == "CODE"}
+    assert literals == {"frob.toml", "FROB_CONFIG"}
+    assert "Copyright" not in doc.text and "documentation" not in doc.text.split("\n")[0]
+
+
+def test_docbook_titles_deep_in_wrappers_are_still_headings(tmp_path, nlp):
+    doc, units, _ = units_of(page(tmp_path, "replication.html", DOCBOOK), nlp)
+    assert_clean(units)
+    assert by_text(units, "3.1. Settings").kind == "heading"
+    default = by_text(units, "The default is 30000 milliseconds.")
+    assert default.section == SEP.join(["Chapter 3. Replication", "3.1. Settings", "standby_delay (integer)"])
+    code = by_text(units, "replicator start --standby \\\n    --primary db1.example.com")  # verbatim, indented
+    assert code.kind == "code" and (code.start, code.end, "CODE") in code.entities
+    assert "Prev" not in doc.text
+
+
+def test_mkdocs_table_rows_name_their_header_cells(tmp_path, nlp):
+    doc, units, _ = units_of(page(tmp_path, "limits.html", MKDOCS), nlp)
+    assert_clean(units)
+    rows = [u for u in units if u.kind == "row"]
+    assert [u.text for u in rows] == ["Endpoint: /v1/upload; Requests per minute: 60",
+                                      "Endpoint: /v1/search; Requests per minute: 600"]
+    assert {u.section for u in rows} == {"Limits" + SEP + "Request limits"}
+    item = by_text(units, "Limits are counted per API key, not per user.")  # a list item stays a sentence
+    assert item.kind == "sentence" and item.section == "Limits" + SEP + "Request limits"
+    assert "Search the site" not in doc.text and "Made with" not in doc.text
+
+
+def test_javadoc_members_are_paths_of_headings(tmp_path, nlp):
+    doc, units, _ = units_of(page(tmp_path, "RetryPolicy.html", JAVADOC), nlp)
+    assert_clean(units)
+    returns = by_text(units, "the number of attempts, 3 unless the builder set another")
+    assert returns.section == SEP.join(["Class RetryPolicy", "Method Details", "maxAttempts", "Returns:"])
+    assert "Package" not in doc.text and "Help" not in doc.text
+
+
+def test_asciidoctor_wrapped_source_lines_are_whole_sentences(tmp_path, nlp):
+    doc, units, _ = units_of(page(tmp_path, "tool-sync.html", ASCIIDOCTOR), nlp)
+    assert_clean(units)
+    texts = [u.text for u in units]
+    assert ("When the sender and the receiver share many of the same objects in common, only the difference is sent."
+            in texts)
+    assert "The default is to send everything the receiver asks for." in texts
+    assert not any(u.kind == "heading" and "default" in u.text for u in units)  # a wrapped line is no heading
+    depth = [u for u in units if u.text.startswith("Limit the history")][0]
+    assert depth.section == SEP.join(["tool-sync(1) Manual Page", "OPTIONS", "--depth <depth>"])
+    assert "Under --dry-run, the limit is only reported." in texts
+    code = [u for u in units if u.kind == "code"]
+    assert [u.text for u in code] == ["$ tool-sync --depth 1 origin\n \n$ tool-sync --timeout 60 origin"]
+
+
+def test_an_option_reference_answers_with_the_option_and_the_default(tmp_path):
+    from qa.index import build
+    from qa.library import load
+    from qa.pipeline import ask
+
+    build([str(page(tmp_path, "tool-sync.html", ASCIIDOCTOR)), str(page(tmp_path, "config.html", SPHINX))],
+          tmp_path / "index")
+    index = load(tmp_path / "index")
+    quiet = ask(index, "Which option makes frob print nothing but errors?").as_dict()
+    assert quiet["answer"] == "-q, --quiet", quiet
+    wait = ask(index, "How long does tool-sync wait for the other side by default?").as_dict()
+    assert wait["answer"] and "900" in wait["answer"], wait
+    source = wait["sources"][0]
+    assert source["section"] == SEP.join(["tool-sync(1) Manual Page", "OPTIONS", "--timeout <seconds>"])
+
+
+PUBLIC = ROOT.parent / "shared" / "data"
+PUBLIC_PAGES = sorted(PUBLIC.glob("docs/**/*.html")) + sorted(PUBLIC.glob("news-html/*.html"))
+
+
+@pytest.mark.skipif(not PUBLIC_PAGES, reason="the public pages are not beside this checkout")
+def test_every_public_page_reads_clean_with_headings_from_real_headings(nlp):
+    for path in PUBLIC_PAGES:
+        doc, units, _ = units_of(path, nlp)
+        assert_clean(units)
+        tree = lxml.html.fromstring(path.read_bytes())
+        real = {" ".join(h.text_content().split()).rstrip(" \u00b6#") for h in tree.iter("h1", "h2", "h3", "h4", "h5", "h6", "dt", "th", "caption", "summary")}
+        real |= {" ".join(t.split()) for t in tree.xpath("//title/text() | //meta/@content")}
+        for u in units:
+            if u.kind in ("heading", "headline"):
+                assert u.text in real, (path.name, u.text)
