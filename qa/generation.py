@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
+import re
 import shutil
 import sqlite3
 import uuid
@@ -52,28 +53,45 @@ class Kept:
     entry: dict | None = None
 
 
-def windows(sentences: list[Sentence]) -> list[str]:
-    """Each sentence with its neighbours in the same document, after the path of headings and terms
-    it stands under: the context vector's text (and the window's words for BM25). A section that is
-    only the document's headline (a news article's) is left out: it would be in every window."""
+def paths(sentences: list[Sentence]) -> list[str]:
+    """The section path each unit stands under, as words to count for it ("" where there is none). A
+    section that is only the document's headline (a news article's) is left out: it would be every
+    unit's, and a headline is a unit of its own."""
     headline = {}
     for s in sentences:
         if s.kind == "headline":
             headline.setdefault(s.doc, s.text)
+    return ["" if not s.section or s.section == headline.get(s.doc) or s.kind == "headline" else s.section
+            for s in sentences]
+
+
+def windows(sentences: list[Sentence]) -> list[str]:
+    """Each sentence with its neighbours in the same document, after the path of headings and terms
+    it stands under: the context vector's text (and the window's words for BM25)."""
     out = []
-    for i, s in enumerate(sentences):
+    for i, (s, path) in enumerate(zip(sentences, paths(sentences))):
         parts = [sentences[j].text for j in (i - 1, i, i + 1)
                  if 0 <= j < len(sentences) and sentences[j].doc == s.doc]
-        if s.section and s.section != headline.get(s.doc) and s.kind != "headline":
-            parts.insert(0, s.section + ":")
+        if path:
+            parts.insert(0, path + ":")
         out.append(" ".join(parts))
     return out
+
+
+def lexical_texts(sentences: list[Sentence]) -> list[str]:
+    """Each unit's words for BM25 over sentences: its text and the path it stands under ("What does
+    git push --prune do?" finds "Remove remote branches ..." under "git-push › OPTIONS › --prune")."""
+    return [f"{path}: {s.text}" if path else s.text for s, path in zip(sentences, paths(sentences))]
+
+
+LETTERS = re.compile(r"[a-z]{2,}")
 
 
 def unit_terms(units: list[Sentence]) -> tuple[Counter, Counter]:
     """How many of `units` hold each lemma or lower-cased token (the abstention's term frequencies),
     and each word of their texts (the vocabulary typos are corrected against)."""
-    terms = Counter(w for s in units for w in {t.lemma for t in s.tokens} | {t.text.lower() for t in s.tokens})
+    terms = Counter(w for s in units for w in {t.lemma for t in s.tokens} | {t.text.lower() for t in s.tokens}
+                    | set(LETTERS.findall(s.text.lower())))  # "retries" is a word of "--retries"
     words = Counter(w for s in units for w in {x.lower() for x in WORD.findall(s.text)})
     return terms, words
 
@@ -120,7 +138,7 @@ def write_generation(folder: Path, items: list[Part | Kept], live: Path | None =
             sent_vecs.append(it.sentence_vectors)
             win_vecs.append(it.window_vectors)
         new_units = [u for it in run for u in it.units]
-        sent_counts.append(TermCounts.of_texts([u.text for u in new_units]))
+        sent_counts.append(TermCounts.of_texts(lexical_texts(new_units)))
         win_counts.append(TermCounts.of_texts(windows(new_units)))
     if old is not None:
         old.close()

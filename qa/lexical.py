@@ -53,7 +53,22 @@ def _bm25s():
     return bm25s
 
 
+# A literal of documentation: an option (--prune, -q) or a dotted name (fetch.prune, os.path.join)
+LITERAL = re.compile(r"(?<![\w-])--?[A-Za-z][\w-]*|(?<![\w.])[A-Za-z]\w*(?:\.[A-Za-z]\w*)+")
+
+
+def with_literal_words(text: str) -> str:
+    """The text with one more word for each literal in it, the literal joined up ("--prune" adds
+    "litprune", "fetch.prune" "litfetchprune"): BM25's words split a literal into common words, and
+    a question that names the option then finds the option's own text."""
+    found = LITERAL.findall(text)
+    if not found:
+        return text
+    return text + " " + " ".join("lit" + re.sub(r"[\W_]+", "", f).lower() for f in found)
+
+
 def _tokenize(texts: list[str], **kw):
+    texts = [with_literal_words(t) for t in texts]
     return _bm25s().tokenize(texts, stopwords="en", stemmer=_stemmer(), show_progress=False, **kw)
 
 

@@ -210,8 +210,11 @@ def test_an_option_reference_answers_with_the_option_and_the_default(tmp_path):
     build([str(page(tmp_path, "tool-sync.html", ASCIIDOCTOR)), str(page(tmp_path, "config.html", SPHINX))],
           tmp_path / "index")
     index = load(tmp_path / "index")
-    quiet = ask(index, "Which option makes frob print nothing but errors?").as_dict()
-    assert quiet["answer"] == "-q, --quiet", quiet
+    quiet = ask(index, "Which option prints nothing but errors?").as_dict()
+    assert quiet["answer"] == "-q, --quiet", quiet  # the term, not a word of its description
+    assert quiet["sources"][0]["text"] == "Print nothing but errors."
+    retries = ask(index, "What is the default number of retries?").as_dict()  # "retries" is the option's word
+    assert retries["answer"] == "5", retries
     wait = ask(index, "How long does tool-sync wait for the other side by default?").as_dict()
     assert wait["answer"] and "900" in wait["answer"], wait
     source = wait["sources"][0]

@@ -216,10 +216,17 @@ def _sentences(path: str, text: str, offset: int, pi: int, parsed, whole: bool =
         first = sent.start
         tokens = [Token(offset + t.idx, offset + t.idx + len(t.text), t.text, t.lemma_.lower(), t.pos_, t.dep_,
                         t.head.i - first, t.ent_type_) for t in toks]
-        ents = [(offset + x.start_char, offset + x.end_char, x.label_) for x in sent.ents]
+        ents = [(offset + x.start_char, offset + x.end_char, x.label_) for x in sent.ents
+                if not reference_number(text, offset + x.start_char, offset + x.end_char)]
         chunks = [(offset + cs, offset + ce) for a, b, cs, ce in noun_chunks if a >= sent.start and b <= sent.end]
         out.append(Sentence(path, s, e, text[s:e], "sentence", pi, tokens=tokens, entities=ents, chunks=chunks))
     return out if whole else _merge_fragments(out, text)
+
+
+def reference_number(text: str, start: int, end: int) -> bool:
+    """A number that is part of a name: a manual page's section ("git-push(1)", "printf(3)")."""
+    return (start >= 2 and end < len(text) and text[start - 1] == "(" and text[end] == ")"
+            and text[start - 2].isalnum() and text[start:end].isdigit() and len(text[start:end]) == 1)
 
 
 def _merge_fragments(sents: list[Sentence], text: str) -> list[Sentence]:

@@ -6,7 +6,9 @@ introduces ("... use the following:"), or the term (`dt`) whose description the 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
+from ..lexical import LITERAL
 from ..records import Sentence
 
 # what a "which/what X" question names when it asks for a literal; said generically of documentation
@@ -19,34 +21,66 @@ HOW_TO = re.compile(r"^\s*(?:how\s+(?:do|can|could|should|would|may)\s+(?:i|we|y
                     r"what\s+(?:command|option|flag)s?\s+(?:do|can|should|would)\s+(?:i|we|you)\b)", re.I)
 CODE_LINES = 3       # a code block said whole up to this many lines; past it, its first command
 TERM_WALK = 40       # units walked back to find the term a description stands under
+FOLLOW_WALK = 3      # sentences walked forward to find the code block a how-to passage gives
+PROSE = ("sentence", "row")
 MAX_TERM_CHARS = 120
 
 
+DEFINE = re.compile(r"^\s*what\s+(?:does|do|is|are)\b", re.I)
+
+
 def literal_ask(question: str) -> str | None:
-    """'which' for "Which option/setting/value ...", 'how' for "How do I ...", else None."""
+    """'which' for "Which option/setting/value ...", 'how' for "How do I ...", 'define' for "What
+    does --prune do?" (a question naming a literal), else None."""
     if WHICH_LITERAL.match(question):
         return "which"
     if HOW_TO.match(question):
         return "how"
+    if DEFINE.match(question) and LITERAL.search(question):
+        return "define"
     return None
 
 
-def literal_answer(index, question: str, top: Sentence, start: int, end: int) -> tuple[str, Sentence, int, int] | None:
-    """(answer, the unit it is in, start, end in that unit) when the question asks for a literal and
-    the page's structure gives one the reader's span is not; None to keep the reader's span."""
+@dataclass
+class Literal:
+    """A literal answer: its text, the unit it is in and its [start, end) there, and the sentence to
+    cite for it (the one that introduces a code block, a term's description's first sentence)."""
+
+    text: str
+    unit: Sentence
+    start: int
+    end: int
+    cited: Sentence
+
+
+def literal_answer(index, question: str, top: Sentence, start: int, end: int) -> Literal | None:
+    """The literal answer when the question asks for one and the page's structure gives one the
+    reader's span is not; None to keep the reader's span."""
     ask = literal_ask(question)
     if ask is None or top.kind not in ("sentence", "row", "code", "term"):
         return None
     if top.kind in ("code", "term"):
-        return _whole(top)
+        return _whole(top, top)
+    if ask == "define":  # what the named option does: its description's first sentence
+        term = term_of(index, top)
+        named = {m.group(0) for m in LITERAL.finditer(question)}
+        if term is None or not named & {m.group(0) for m in LITERAL.finditer(term.text)}:
+            return None
+        first = _description(index, term)
+        return Literal(first.text.rstrip(" ."), first, 0, len(first.text.rstrip(" .")), first) if first else None
     in_code = _code_at(top, start, end)
-    introduced = _introduced_code(index, top) if ask == "how" or in_code is None else None
-    if introduced is not None:
-        return _whole(introduced)
+    if ask == "how" or in_code is None:
+        introduced = _introduced_code(index, top)
+        if introduced is not None:
+            return _whole(introduced, top)
+    if ask == "how" and in_code is None:  # a how-to passage gives its command just after it
+        given = _code_given_after(index, top)
+        if given is not None:
+            return _whole(*given)
     if in_code is not None:
         return None  # the reader's span is a literal already (widened to it when it says it)
-    term = _term_of(index, top)
-    return _whole(term) if term is not None else None
+    term = term_of(index, top)
+    return _whole(term, _description(index, term) or top) if term is not None else None
 
 
 def _code_at(s: Sentence, start: int, end: int) -> tuple[int, int] | None:
@@ -62,9 +96,31 @@ def _introduced_code(index, s: Sentence) -> Sentence | None:
     return nxt if nxt is not None and nxt.kind == "code" else None
 
 
-def _term_of(index, s: Sentence) -> Sentence | None:
+def _code_given_after(index, s: Sentence) -> tuple[Sentence, Sentence] | None:
+    """(code block, the sentence introducing it) for one of the few sentences after `s` in its
+    section ("To change the password, erase the credentials. [...] To erase credentials, use a syntax
+    like the following:")."""
+    cur = s
+    for _ in range(FOLLOW_WALK):
+        _, nxt = index.around(cur)
+        if nxt is None or nxt.section != s.section or nxt.kind not in PROSE:
+            return None
+        code = _introduced_code(index, nxt)
+        if code is not None:
+            return code, nxt
+        cur = nxt
+    return None
+
+
+def _description(index, term: Sentence) -> Sentence | None:
+    """A term's description's first sentence (what the term is, by the convention of reference pages)."""
+    _, nxt = index.around(term)
+    return nxt if nxt is not None and nxt.section == term.section and nxt.kind in PROSE else None
+
+
+def term_of(index, s: Sentence, literal_only: bool = True) -> Sentence | None:
     """The term (`dt`) whose description `s` is part of: the nearest term unit before it whose path
-    is its path."""
+    is its path (only one that is a literal, not a FAQ's question, unless `literal_only` is false)."""
     if not s.section:
         return None
     cur = s
@@ -72,16 +128,17 @@ def _term_of(index, s: Sentence) -> Sentence | None:
         prev, _ = index.around(cur)
         if prev is None or prev.section != s.section:
             return None
-        if prev.kind == "term":
-            return prev if len(prev.text) <= MAX_TERM_CHARS else None
+        if prev.kind == "term":  # a term that is a sentence (a FAQ's question) is no literal
+            literal = len(prev.text) <= MAX_TERM_CHARS and not prev.text.rstrip().endswith("?")
+            return prev if literal or not literal_only else None
         cur = prev
     return None
 
 
-def _whole(u: Sentence) -> tuple[str, Sentence, int, int]:
+def _whole(u: Sentence, cited: Sentence) -> Literal:
     """A term or code unit said as written: a short code block whole, a long one by its first line."""
     if u.kind == "code":
         lines = u.text.split("\n")
         if len(lines) > CODE_LINES:
-            return lines[0].strip(), u, 0, len(lines[0])
-    return u.text.strip(), u, 0, len(u.text)
+            return Literal(lines[0].strip(), u, 0, len(lines[0]), cited)
+    return Literal(u.text.strip(), u, 0, len(u.text), cited)

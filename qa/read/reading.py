@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from ..config import Settings
 from ..lookup import best_fact, period_fits, question_period, say_fact
 from ..question import Question
+from ..ingest.units import PATH_SEPARATOR, reference_number
 from ..records import PROSE_KINDS, Fact, Hit
 from .absent import absent_share
 from .combine import candidate_features, confidence, confidence_features, rerank_scores, weights
-from .literal import literal_answer
+from .literal import literal_answer, term_of
 from .say import is_yes_no, say
 from .typed import is_typed, typed_choice
 
@@ -57,7 +58,7 @@ def read_candidates(index, questions: list[Question], hits: list[list[Hit]], n: 
             prev, nxt = index.around(h.sentence)
             qs.append(q.text)
             cands.append(h.sentence.text)
-            before.append(prev.text if prev else "")
+            before.append(context_before(index, h.sentence, prev))
             after.append(nxt.text if nxt else "")
             owner.append(qi)
     out = [Readings([], [], [], []) for _ in questions]
@@ -69,12 +70,42 @@ def read_candidates(index, questions: list[Question], hits: list[list[Hit]], n: 
     return out
 
 
+def context_before(index, s, prev) -> str:
+    """What the reader reads before a candidate: the sentence before it, after the path of headings
+    and terms it stands under where it is a term's description ("the default" in an option's
+    description is the default of that option)."""
+    text = prev.text if prev is not None else ""
+    if s.section and PATH_SEPARATOR in s.section and s.kind in PROSE_KINDS and term_of(index, s, literal_only=False) is not None:
+        if prev is not None and prev.kind == "term":
+            text = ""  # the path ends with it already
+        return f"{s.section}: {text}" if text else s.section
+    return text
+
+
+def terms_as_descriptions(index, hits: list[Hit], n: int) -> list[Hit]:
+    """A term (an option, a FAQ's question) found among the first n candidates stands for its
+    description: the description's first sentence is read in its place (the term is what a
+    description's sentences are about, and the reader reads it there as context)."""
+    out, seen = [], {h.sentence.id for h in hits}
+    for i, h in enumerate(hits):
+        if i < n and h.sentence.kind == "term":
+            _, nxt = index.around(h.sentence)
+            if nxt is not None and nxt.section == h.sentence.section and nxt.kind in PROSE_KINDS:
+                if nxt.id not in seen:
+                    out.append(Hit(nxt, h.score, h.dense, h.lexical, h.signals))
+                    seen.add(nxt.id)
+                continue
+        out.append(h)
+    return out
+
+
 def read_batch(index, questions: list[Question], hits: list[list[Hit]], cfg: Settings, reader=None) -> list[Read]:
     """One Read per question; `hits` are each question's fused candidates, best first."""
     if reader is None:
         from .reader import default_reader
 
         reader = default_reader()
+    hits = [terms_as_descriptions(index, hs, cfg.read_candidates) for hs in hits]
     readings = read_candidates(index, questions, hits, cfg.read_candidates, reader)
     return [read_one(index, q, hs, r, cfg) for q, hs, r in zip(questions, hits, readings)]
 
@@ -89,7 +120,8 @@ def read_one(index, q: Question, hits: list[Hit], r: Readings, cfg: Settings, w:
     read = hits[:n]
     rows, choices = candidate_rows(q, read, r)
     scores = rerank_scores(rows, w["rerank"])
-    order = sorted(range(n), key=lambda i: -scores[i])
+    # a section's heading names what its sentences are about; it answers only where nothing else was read
+    order = sorted(range(n), key=lambda i: (read[i].sentence.kind == "heading", -scores[i]))
     best = order[0]
     top = read[best].sentence
     absent, rarest_missing = absent_share(q, [top, *index.neighbours(top)], index.idf)
@@ -125,8 +157,10 @@ def read_one(index, q: Question, hits: list[Hit], r: Readings, cfg: Settings, w:
     evidence = (top.start + s, top.start + e)
     literal = literal_answer(index, q.text, top, s, e) if text else None
     if literal is not None:
-        text, unit, s, e = literal
-        evidence = (unit.start + s, unit.start + e)
+        text, evidence = literal.text, (literal.unit.start + literal.start, literal.unit.start + literal.end)
+        if literal.cited.id != top.id:  # the sentence that says what the literal is, cited first
+            cited = next((h for h in ranked if h.sentence.id == literal.cited.id), None) or Hit(literal.cited, ranked[0].score)
+            ranked = [cited] + [h for h in ranked if h is not cited]
     abstain = conf < cutoff or unseen or not text
     result = Read(None if abstain else text, abstain, conf, ranked, evidence, [], g)
     return result if abstain else _newest_first(index, q, result, read, scores, best, choices)
@@ -169,20 +203,23 @@ def _newest_first(index, q: Question, result: Read, read: list[Hit], scores: lis
     text, s, e = say(q.text, q.qtype, q.plural, other, s, e, theirs or index.dateline)
     if not text:
         return result
-    rest = [h for h in result.hits if h is not read[best] and h is not read[rival]]
+    cited = result.hits[0]  # the answer's sentence (read[best], or the one a literal answer cites)
+    rest = [h for h in result.hits if h is not cited and h is not read[rival]]
     if theirs > mine:
         said = {"answer": result.text, "doc": top.doc, "date": mine.isoformat()}
-        return Read(text, False, result.confidence, [read[rival], read[best]] + rest, (other.start + s, other.start + e),
+        return Read(text, False, result.confidence, [read[rival], cited] + rest, (other.start + s, other.start + e),
                     [], result.features, [said])
     said = {"answer": text, "doc": other.doc, "date": theirs.isoformat()}
-    return Read(result.text, False, result.confidence, [read[best], read[rival]] + rest, result.evidence, result.facts,
+    return Read(result.text, False, result.confidence, [cited, read[rival]] + rest, result.evidence, result.facts,
                 result.features, [said])
 
 
 def candidate_rows(q: Question, read: list[Hit], r: Readings) -> tuple[list[dict[str, float]], list[tuple]]:
     """The combiners' features of each read candidate, and its chosen span (start, end, score, fit)."""
+    alternatives = [[a for a in alts if not reference_number(h.sentence.text, a[0], a[1])] or alts
+                    for h, alts in zip(read, r.alternatives)]
     choices = [typed_choice(h.sentence, alts, q.qtype) if alts else (None, None, sc, 0.0)
-               for h, alts, sc in zip(read, r.alternatives, r.span_scores)]
+               for h, alts, sc in zip(read, alternatives, r.span_scores)]
     rows = candidate_features(r, choices, [h.score for h in read], [h.dense for h in read],
                               [h.sentence.kind not in PROSE_KINDS for h in read], is_typed(q.qtype))
     return rows, choices

@@ -32,7 +32,7 @@ def is_yes_no(question: str) -> bool:
 
 def yes_or_no(question: str, sentence: str) -> str:
     """"no" when exactly one of the question and the sentence is negated, else "yes"."""
-    neg = lambda t: bool(DENIALS & set(re.findall(r"[a-z']+", t.lower().replace("n't", " not"))))  # noqa: E731
+    neg = lambda t: bool(DENIALS & set(re.findall(r"[a-z']+", t.lower().replace("\u2019", "'").replace("n't", " not"))))  # noqa: E731
     return "no" if neg(question) != neg(sentence) else "yes"
 
 
@@ -108,6 +108,37 @@ def names_of(sent: Sentence, members: list[tuple[int, int]]) -> str | None:
     return ", ".join(names[:-1]) + f" {last} " + names[-1]
 
 
+def whole_words(text: str, start: int, end: int) -> tuple[int, int]:
+    """A span never starts or ends inside a word ("doesn’t" is not cut to "t")."""
+    inside = lambda i: text[i].isalnum() or (text[i] in "'\u2019" and 0 < i < len(text) - 1  # noqa: E731
+                                             and text[i - 1].isalnum() and text[i + 1].isalnum())
+    while 0 < start < len(text) and inside(start - 1) and inside(start):
+        start -= 1
+    while 0 < end < len(text) and inside(end - 1) and inside(end):
+        end += 1
+    return start, end
+
+
+# "Between which versions ...?", "From when to when ...?": the answer is both ends of a range
+RANGE_ASKED = re.compile(r"\bbetween (?:which|what)\b|\bfrom (?:which|what|when)\b.*\b(?:to|until|till)\b", re.I)
+RANGE_BEFORE = re.compile(r"\b(?:from|between)\s+(\S+(?:\s+\S+)?)\s+(?:until|till|to|through|and)\s+$", re.I)
+RANGE_AFTER = re.compile(r"^\s+(?:until|till|to|through|and)\s+[^\s,;]+(?:\s+\d[^\s,;]*)?", re.I)
+
+
+def widen_to_range(text: str, start: int, end: int) -> tuple[int, int]:
+    """One end of "from X until Y" / "between X and Y" widened to the whole range (the words after
+    "from" or "between")."""
+    m = RANGE_BEFORE.search(text[:start])
+    if m:
+        return m.start(1), end
+    before = text[:start]
+    if re.search(r"\b(?:from|between)\s+(?:[A-Za-z]\S*\s+)?$", before):
+        m = RANGE_AFTER.match(text[end:])
+        if m:
+            return start, end + m.end()
+    return start, end
+
+
 def widen_to_entity(sent: Sentence, start: int, end: int) -> tuple[int, int]:
     """[start, end) widened to the named entity or figure it cuts ("2024" -> "the first half of 2024",
     "Reid" -> "Thomas Reid"): readers trained on SQuAD answer with the shortest span."""
@@ -154,6 +185,7 @@ def trim(text: str) -> str:
 def say(question: str, qtype: str, plural: bool, sent: Sentence, start: int, end: int,
         base: dt.date | None) -> tuple[str, int, int]:
     """What to answer and the [start, end) of the sentence's words it stands on."""
+    start, end = whole_words(sent.text, start, end)
     if is_yes_no(question):
         short = trim(sent.text[start:end])
         word = yes_or_no(question, sent.text)
@@ -165,6 +197,8 @@ def say(question: str, qtype: str, plural: bool, sent: Sentence, start: int, end
         if names and len(names.split()) < len(sent.text[start:end].split()):
             return names, start, end
     end = with_conversion(sent, end)
+    if RANGE_ASKED.search(question):
+        start, end = widen_to_range(sent.text, start, end)
     text = trim(sent.text[start:end])
     if wants_year_or_date(question, qtype):
         when = resolved_date(text, base)

@@ -191,7 +191,7 @@ def _sql(where: str) -> str:
 def write(store: Store, parts: list, drop: set[str], everything: bool = False) -> dict:
     """In one transaction: remove the documents at the paths `drop` (all of them when `everything`),
     then insert `parts` (read documents) after the others; the statistics change by difference."""
-    from ..generation import unit_terms, windows
+    from ..generation import lexical_texts, unit_terms, windows
     from ..lexical import TermCounts
 
     with store.transaction() as conn:
@@ -222,7 +222,7 @@ def write(store: Store, parts: list, drop: set[str], everything: bool = False) -
             next_doc += 1
             units = part.units
             first = next_unit + 1
-            sc, wc = TermCounts.of_texts([u.text for u in units]), TermCounts.of_texts(windows(units))
+            sc, wc = TermCounts.of_texts(lexical_texts(units)), TermCounts.of_texts(windows(units))
             conn.execute("INSERT INTO documents (id, path, sha256, title, date, format, text, pages, entry)"
                          " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
                          (next_doc, part.doc.path, part.doc.sha256, part.doc.title, part.doc.date, part.doc.format,
