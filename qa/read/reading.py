@@ -21,6 +21,7 @@ from .literal import literal_answer, term_of
 from .say import is_yes_no, say
 from .typed import is_typed, typed_choice
 
+POINTER = re.compile(r"^\s*(?:see(?: also)?|refer to|for (?:more )?(?:details|information),? see)\b(?:[^.;:]|\.(?=\S)){0,120}\.?\s*$", re.I)
 RIVAL_MARGIN = 1.0  # another document's candidate within this (reranker logit) of the best answers too
 FACT_MARGIN = 1.0  # a fact's sentence must score within this (reranker logit) of the best candidate,
 FACT_MARGIN_NAMED_PERIOD = 2.0  # or within this when the question names the fact's own period ("for 2021")
@@ -120,8 +121,10 @@ def read_one(index, q: Question, hits: list[Hit], r: Readings, cfg: Settings, w:
     read = hits[:n]
     rows, choices = candidate_rows(q, read, r)
     scores = rerank_scores(rows, w["rerank"])
-    # a section's heading names what its sentences are about; it answers only where nothing else was read
-    order = sorted(range(n), key=lambda i: (read[i].sentence.kind == "heading", -scores[i]))
+    # a section's heading names what its sentences are about, a cross-reference ("See git-push(1) for
+    # details.") where they are: either answers only where nothing else was read
+    order = sorted(range(n), key=lambda i: (read[i].sentence.kind == "heading" or bool(POINTER.match(read[i].sentence.text)),
+                                            -scores[i]))
     best = order[0]
     top = read[best].sentence
     absent, rarest_missing = absent_share(q, [top, *index.neighbours(top)], index.idf)
