@@ -103,6 +103,20 @@ limit is only reported.</p></dd>
 $ tool-sync --timeout 60 origin</pre></div></div></div></div></div>
 <div id="footer"><div id="footer-text">Last updated 2024-01-01</div></div></body></html>"""
 
+# a FAQ page: questions as terms, a how-to that gives its command a sentence later, a cross-reference
+FAQ = """<!DOCTYPE html><html lang="en"><head><title>tool-sync FAQ</title></head><body>
+<div id="header"><h1>tool-sync FAQ</h1></div><div id="content"><div class="sect1"><h2>Cache</h2>
+<div class="sectionbody"><div class="dlist"><dl>
+<dt class="hdlist1">How do I start again from an empty cache?</dt>
+<dd><p>The cache can be erased at any time; the next run fills it again. To erase it, use a command
+like the following:</p>
+<div class="listingblock"><div class="content"><pre>$ tool-sync cache --erase</pre></div></div></dd>
+<dt class="hdlist1">Is the cache shared between users?</dt>
+<dd><p>See tool-sync-cache(5) for details.</p><p>The cache isn&#8217;t shared: each user has one of their own.</p></dd>
+</dl></div>
+<div class="paragraph"><p>Full sending was the default from version 1.2 until 2.0, when sending only the
+difference became the default.</p></div></div></div></div></body></html>"""
+
 MARKS = re.compile(r"`|\\[\[\]*_]|\*\*|\]\(|^#{1,6} |^[-*+] |&(?:[a-z]+|#\d+);|\u00b6|"
                    r"</?(?:p|div|span|a|b|i|em|strong|code|pre|br|li|ul|ol|dl|dt|dd|table|tr|td|th|h[1-6]|img)\b[^>]*>")
 
@@ -236,3 +250,22 @@ def test_every_public_page_reads_clean_with_headings_from_real_headings(nlp):
         for u in units:
             if u.kind in ("heading", "headline"):
                 assert u.text in real, (path.name, u.text)
+
+
+def test_documentation_questions_are_answered_as_the_page_says(tmp_path):
+    from qa.index import build
+    from qa.library import load
+    from qa.pipeline import ask
+
+    build([str(page(tmp_path, "tool-sync.html", ASCIIDOCTOR)), str(page(tmp_path, "faq.html", FAQ))], tmp_path / "index")
+    index = load(tmp_path / "index")
+    erase = ask(index, "How do I erase the cache?").as_dict()  # the command given a sentence later, as written
+    assert erase["answer"] == "$ tool-sync cache --erase", erase
+    assert erase["sources"][0]["text"].startswith("To erase it, use a command")
+    depth = ask(index, "What does --depth do?").as_dict()  # a named option: its description
+    assert depth["answer"].startswith("Limit the history sent to the given number of commits"), depth
+    versions = ask(index, "Between which versions was full sending the default?").as_dict()  # both ends
+    assert versions["answer"] and "1.2 until 2.0" in versions["answer"], versions
+    shared = ask(index, "Is the cache shared between users?").as_dict()  # the cross-reference does not answer
+    assert shared["answer"].startswith("no"), shared
+    assert shared["sources"][0]["text"].startswith("The cache isn"), shared

@@ -1,7 +1,8 @@
 """Answers that are literals: documentation is asked "which option ...", "how do I ...", and the
 answer is an option, a value or a command, said exactly as written. Where the page gives it is a
-matter of the page's structure: inline code in the sentence read, the code block the sentence
-introduces ("... use the following:"), or the term (`dt`) whose description the sentence is.
+matter of the page's structure: inline code in the sentence read, the code block the sentence (or
+one just after it) introduces ("... use the following:"), or the term (`dt`) whose description the
+sentence is. "What does --prune do?" is answered by the named term's description.
 """
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from ..lexical import LITERAL
+from ..records import PROSE_KINDS as PROSE
 from ..records import Sentence
 
 # what a "which/what X" question names when it asks for a literal; said generically of documentation
@@ -22,10 +24,7 @@ HOW_TO = re.compile(r"^\s*(?:how\s+(?:do|can|could|should|would|may)\s+(?:i|we|y
 CODE_LINES = 3       # a code block said whole up to this many lines; past it, its first command
 TERM_WALK = 40       # units walked back to find the term a description stands under
 FOLLOW_WALK = 3      # sentences walked forward to find the code block a how-to passage gives
-PROSE = ("sentence", "row")
 MAX_TERM_CHARS = 120
-
-
 DEFINE = re.compile(r"^\s*what\s+(?:does|do|is|are)\b", re.I)
 
 
@@ -51,13 +50,14 @@ class Literal:
     start: int
     end: int
     cited: Sentence
+    named: bool = False  # the question names the term it describes: the page answers whatever the reader made of it
 
 
 def literal_answer(index, question: str, top: Sentence, start: int, end: int) -> Literal | None:
     """The literal answer when the question asks for one and the page's structure gives one the
     reader's span is not; None to keep the reader's span."""
     ask = literal_ask(question)
-    if ask is None or top.kind not in ("sentence", "row", "code", "term"):
+    if ask is None or top.kind not in (*PROSE, "code", "term"):
         return None
     if top.kind in ("code", "term"):
         return _whole(top, top)
@@ -67,7 +67,8 @@ def literal_answer(index, question: str, top: Sentence, start: int, end: int) ->
         if term is None or not named & {m.group(0) for m in LITERAL.finditer(term.text)}:
             return None
         first = _description(index, term)
-        return Literal(first.text.rstrip(" ."), first, 0, len(first.text.rstrip(" .")), first) if first else None
+        said = first.text.rstrip(" .") if first else ""
+        return Literal(said, first, 0, len(said), first, named=True) if said else None
     in_code = _code_at(top, start, end)
     if ask == "how" or in_code is None:
         introduced = _introduced_code(index, top)

@@ -164,7 +164,7 @@ def read_one(index, q: Question, hits: list[Hit], r: Readings, cfg: Settings, w:
         if literal.cited.id != top.id:  # the sentence that says what the literal is, cited first
             cited = next((h for h in ranked if h.sentence.id == literal.cited.id), None) or Hit(literal.cited, ranked[0].score)
             ranked = [cited] + [h for h in ranked if h is not cited]
-    abstain = conf < cutoff or unseen or not text
+    abstain = (conf < cutoff and not (literal is not None and literal.named)) or unseen or not text
     result = Read(None if abstain else text, abstain, conf, ranked, evidence, [], g)
     return result if abstain else _newest_first(index, q, result, read, scores, best, choices)
 
