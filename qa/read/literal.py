@@ -23,6 +23,7 @@ HOW_TO = re.compile(r"^\s*(?:how\s+(?:do|can|could|should|would|may)\s+(?:i|we|y
                     r"what\s+(?:command|option|flag)s?\s+(?:do|can|should|would)\s+(?:i|we|you)\b)", re.I)
 CODE_LINES = 3       # a code block said whole up to this many lines; past it, its first command
 TERM_WALK = 40       # units walked back to find the term a description stands under
+TERM_STEP = 8        # of them read at a time
 FOLLOW_WALK = 3      # sentences walked forward to find the code block a how-to passage gives
 MAX_TERM_CHARS = 120
 DEFINE = re.compile(r"^\s*what\s+(?:does|do|is|are)\b", re.I)
@@ -124,15 +125,16 @@ def term_of(index, s: Sentence, literal_only: bool = True) -> Sentence | None:
     is its path (only one that is a literal, not a FAQ's question, unless `literal_only` is false)."""
     if not s.section:
         return None
-    cur = s
-    for _ in range(TERM_WALK):
-        prev, _ = index.around(cur)
-        if prev is None or prev.section != s.section:
-            return None
-        if prev.kind == "term":  # a term that is a sentence (a FAQ's question) is no literal
-            literal = len(prev.text) <= MAX_TERM_CHARS and not prev.text.rstrip().endswith("?")
-            return prev if literal or not literal_only else None
-        cur = prev
+    end = s.id
+    while end > max(0, s.id - TERM_WALK):  # the units before it, a few at a time in one read
+        ids = list(range(end - 1, max(0, end - TERM_STEP, s.id - TERM_WALK) - 1, -1))
+        for prev in index.sentences.many(ids):
+            if prev.doc != s.doc or prev.section != s.section:
+                return None
+            if prev.kind == "term":  # a term that is a sentence (a FAQ's question) is no literal
+                literal = len(prev.text) <= MAX_TERM_CHARS and not prev.text.rstrip().endswith("?")
+                return prev if literal or not literal_only else None
+        end = ids[-1]
     return None
 
 
