@@ -1,6 +1,7 @@
-"""Conversations that hold: the follow-up turns of `bench/conversations.jsonl` (our own set, 61
-follow-ups over the seed article and the two public news articles: pronouns for people, things and
-groups, ellipsis of a time, a measure or a topic, bare fragments such as "Over how many years?")
+"""Conversations that hold: the follow-up turns of `bench/conversations.jsonl` (our own set, 71
+follow-ups over the seed article, the two public news articles and the eleven Git pages as one
+library: pronouns for people, things and groups, ellipsis of a time, a measure or a topic, bare
+fragments such as "Over how many years?"; a line's `doc` or `docs` names what it is asked of)
 and of the public gold files' sessions, answered through the pipeline as `batch` sessions are.
 
     .venv/bin/python bench/bench_conversations.py [--show]
@@ -66,8 +67,8 @@ def main() -> None:
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-conv-"))
     ours = [json.loads(line) for line in (ROOT / "bench" / "conversations.jsonl").read_text().splitlines() if line.strip()]
-    results = {"ours": run("bench/conversations.jsonl", sessions_of(ours), lambda g: [str((ROOT / g["doc"]).resolve())],
-                           work, args.show)}
+    results = {"ours": run("bench/conversations.jsonl", sessions_of(ours),
+                           lambda g: [str((ROOT / d).resolve()) for d in g.get("docs") or [g["doc"]]], work, args.show)}
     docs = json.loads((GOLD / "docs.json").read_text()) if GOLD.is_dir() else {}
     for name, paths in sorted(docs.items()):
         lines = [json.loads(line) for line in (GOLD / name).read_text().splitlines() if line.strip()]

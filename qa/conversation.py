@@ -20,6 +20,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from .lexical import LITERAL
+
 PERSON_PRONOUNS = {"he", "she", "him", "his", "her", "hers", "himself", "herself"}
 THING_PRONOUNS = {"it", "its", "this", "that"}
 GROUP_PRONOUNS = {"they", "them", "their", "theirs"}
@@ -37,6 +39,10 @@ TIME_WORDS = re.compile(r"\b(?:year|years|month|months|quarter|quarters|week|wee
                         r"january|february|march|april|may|june|july|august|september|october|november|december|"
                         r"(?:1[6-9]|20)\d{2}s?)\b", re.I)
 AMOUNT_TYPES = {"count", "money", "percent", "measure", "duration", "date", "number", "quantity"}
+# words before an option that are not the command it belongs to ("What does git clone --jobs set?")
+NOT_COMMAND = WH | {"do", "does", "did", "is", "are", "was", "were", "can", "could", "should", "will", "would", "has",
+                    "have", "the", "a", "an", "of", "for", "in", "on", "with", "to", "and", "or", "use", "pass", "give",
+                    "option", "options", "flag", "setting", "i", "you", "we"}
 NAMED = {"ORG", "PRODUCT", "WORK_OF_ART", "FAC", "GPE", "LOC", "EVENT", "LAW", "NORP"}
 
 
@@ -75,6 +81,8 @@ class Conversation:
             fragment = m.group(1).strip()
             if TIME_WORDS.search(fragment):
                 swapped = _swap_time(prev_doc, fragment)
+            elif fragment.split()[0].lower() in PREPOSITIONS:  # "And for a single remote?": a modifier
+                swapped = _swap_modifier(prev_doc, fragment)
             else:  # "And its wage costs?": the fragment's own pronouns resolved first
                 fragment = _resolve_pronouns(nlp(fragment), Referents(self, nlp, prev_doc)) or fragment
                 swapped = _swap_topic(prev_doc, fragment)
@@ -196,7 +204,18 @@ def _topic_phrase(doc) -> str | None:
 
 def _named_thing(doc) -> str | None:
     """The named thing (an organization, a product, a place, a name-like noun such as "git
-    credential-cache") the question asks about, or None: the first one named, whole."""
+    credential-cache") the question asks about, or None: the first one named, whole. An option or a
+    dotted name is the thing asked about, with the command it is given to ("git clone --jobs")."""
+    literal = LITERAL.search(doc.text)
+    if literal:  # the whole word it is part of ("Android/Filecoder.C", "--depth=<depth>")
+        start = doc.text.rfind(" ", 0, literal.start()) + 1
+        end = doc.text.find(" ", literal.end())
+        word = doc.text[start:end if end >= 0 else len(doc.text)].rstrip("?.,;:!")
+        words = doc.text[:start].split()
+        command = []
+        while words and len(command) < 3 and re.fullmatch(r"[a-z][\w.-]*", words[-1]) and words[-1] not in NOT_COMMAND:
+            command.insert(0, words.pop())
+        return " ".join(command + [word])
     found = [(e.start, -(e.end - e.start), _bare(e.text)) for e in doc.ents if e.label_ in NAMED]
     for chunk in doc.noun_chunks:
         names = [t for t in chunk if t.pos_ == "PROPN" or (t.pos_ == "NOUN" and "-" in t.text)
@@ -256,6 +275,8 @@ def _is_name(text: str, nlp) -> bool:
     words = text.split()
     if not words or len(words) > 8 or any(ch.isdigit() for ch in text[:1]):
         return False
+    if len(words) == 1 and (LITERAL.fullmatch(text) or re.fullmatch(r"[~.$]?[\w.$-]*/[\w./$-]+", text)):
+        return True  # an option, a dotted setting or a path ("~/.git-credentials") names one thing
     if any(e.label_ in ("DATE", "TIME", "CARDINAL", "MONEY", "PERCENT", "QUANTITY", "ORDINAL", "PERSON")
            for e in nlp(text).ents):
         return False
@@ -278,7 +299,8 @@ def _swap_topic(prev_doc, new_topic: str) -> str | None:
     return text[:start] + new_topic.strip() + text[end:]
 
 
-PREPOSITIONS = {"in", "for", "during", "by", "on", "at", "over", "since", "until", "before", "after", "of"}
+PREPOSITIONS = {"in", "for", "during", "by", "on", "at", "over", "since", "until", "before", "after", "of", "with",
+                "without", "from", "to", "under", "between", "among", "against", "across", "into", "through", "per"}
 
 
 def _swap_time(prev_doc, fragment: str) -> str | None:
@@ -300,6 +322,20 @@ def _swap_time(prev_doc, fragment: str) -> str | None:
     return f"{text} {fragment if has_prep else 'in ' + fragment}?"
 
 
+def _swap_modifier(prev_doc, fragment: str) -> str | None:
+    """The previous question with the fragment's prepositional phrase in place of its own with the same
+    preposition (not a time), or added at its end: "Which setting makes git fetch always prune?" +
+    "for a single remote" -> "Which setting makes git fetch always prune for a single remote?"."""
+    text = prev_doc.text.rstrip(" ?.!")
+    prep = fragment.split()[0].lower()
+    for t in prev_doc:
+        if t.lower_ == prep and t.dep_ == "prep" and not any(x.ent_type_ in ("DATE", "TIME") for x in t.subtree):
+            span = list(t.subtree)
+            start, end = span[0].idx, span[-1].idx + len(span[-1].text)
+            return (text[:start] + fragment + text[end:]).rstrip(" ?.!") + "?"
+    return f"{text} {fragment}?"
+
+
 def _antecedent_before(doc, pronoun) -> bool:
     """Whether the pronoun's antecedent comes earlier in the same question ("How many goats lived there
     before they were moved?"): a noun phrase of its kind before it."""
@@ -310,6 +346,11 @@ def _antecedent_before(doc, pronoun) -> bool:
         root = chunk.root
         if root.pos_ == "PRON" or root.lower_ in WH:
             continue
+        verb = _governor(root)
+        if pronoun.dep_ != "poss" and verb is not None and verb == _governor(pronoun) and doc[verb].lemma_ != "be":
+            continue  # two arguments of one verb are two things ("Which option does it imply?": it is not
+            #           the option), though a possessive may be its own clause's subject ("its prices") and
+            #           "be" may join one thing to itself ("What share of turnover was that?")
         if low in PERSON_PRONOUNS and root.ent_type_ == "PERSON":
             return True
         if low in GROUP_PRONOUNS and root.tag_ in ("NNS", "NNPS"):
@@ -319,11 +360,23 @@ def _antecedent_before(doc, pronoun) -> bool:
     return False
 
 
+def _governor(token) -> int | None:
+    """The position of the verb whose argument `token` is (through a preposition: "written in it" ->
+    written), or None."""
+    t = token
+    while t.head.i != t.i and t.pos_ not in ("VERB", "AUX"):
+        t = t.head
+    return t.i if t.pos_ in ("VERB", "AUX") else None
+
+
 def _resolve_pronouns(doc, ref: Referents) -> str | None:
     """`doc` with its pronouns replaced by what they stand for, or None when nothing was replaced."""
     out, changed = [], False
+    after: dict[int, str] = {}  # words to add after a token
     changing = any(t.lemma_ in CHANGE_VERBS for t in doc)
     for t in doc:
+        if t.i - 1 in after:
+            out[-1] = out[-1].rstrip() + after.pop(t.i - 1) + (" " if out[-1][-1:].isspace() else "")
         low = t.lower_
         rep = None
         possessive = low in ("his", "its", "their") or (low == "her" and t.dep_ == "poss")
@@ -335,11 +388,18 @@ def _resolve_pronouns(doc, ref: Referents) -> str | None:
                 rep = ref.topic() if changing and not possessive else ref.thing()
             elif low in GROUP_PRONOUNS and (t.pos_ == "PRON" or possessive):
                 rep = ref.group()
-        if rep:
+        if rep and possessive and LITERAL.search(rep) and t.head.i > t.i:
+            # "its default" -> "the default of git clone --jobs": an option takes no "'s"
+            changed = True
+            out.append("the" + t.whitespace_)
+            after[t.head.i] = " of " + rep
+        elif rep:
             if possessive:
                 rep = rep + ("'" if rep.endswith("s") and not rep.endswith("ss") and rep[:1].isupper() else "'s")
             changed = True
             out.append(rep + t.whitespace_)
         else:
             out.append(t.text_with_ws)
+    if after and out:  # the noun was the question's last word
+        out[-1] = out[-1].rstrip() + "".join(after.values())
     return "".join(out) if changed else None

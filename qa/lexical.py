@@ -191,10 +191,25 @@ class Lexical:
         return cls(_bm25s().BM25.load(str(folder), mmap=True), n)
 
     def scores(self, query: str) -> np.ndarray:
-        toks = _tokenize([query], return_ids=False)[0]
+        toks = with_other_forms(_tokenize([query], return_ids=False)[0])
         if not toks:
             return np.zeros(self.n, dtype="float32")
         return np.asarray(self.retriever.get_scores(toks), dtype="float32")[: self.n]
+
+@lru_cache(maxsize=1)
+def _word_forms() -> dict[str, list[str]]:
+    """Stem -> the stems of the same word's other forms, where Snowball stems them apart ("led" ->
+    ["lead"]); made by scripts/make_word_forms.py."""
+    return json.loads((Path(__file__).parent / "word-forms.json").read_text(encoding="utf-8"))
+
+
+def with_other_forms(stems: list[str]) -> list[str]:
+    """A query's stems and, once each, the stems of their words' other forms: "Who leads the
+    project?" finds "The project is led by ...", "What did they buy?" finds "they bought"."""
+    forms = _word_forms()
+    more = [o for s in stems for o in forms.get(s, ()) if o not in stems]
+    return stems + list(dict.fromkeys(more))
+
 
 @lru_cache(maxsize=1)
 def dictionary_words() -> frozenset[str]:

@@ -39,6 +39,20 @@ REVENUE = ("What was the revenue for 2021?", "328.3 billion yuan", "money")
     # the subject of a change is the amount asked about, otherwise the thing named
     ([("What was Line C's original budget?", "1.9 billion euros", "money")], "How much did it cost in the end?",
      "How much did Line C cost in the end?"),
+    # an option is the thing asked about, with its command; it takes "of", not "'s"
+    ([("What does git clone --jobs set?", "the number of submodules fetched at the same time", "thing")],
+     "What is its default?", "What is the default of git clone --jobs?"),
+    # two arguments of one verb are two things: "it" is not the option asked for
+    ([("What does git clone --depth do?", "Create a shallow clone", "thing")], "Which option does it imply?",
+     "Which option does git clone --depth imply?"),
+    # a prepositional fragment takes the place of the phrase with the same preposition, or is added
+    ([("Which setting makes git fetch always prune?", "fetch.prune", "thing")], "And for a single remote?",
+     "Which setting makes git fetch always prune for a single remote?"),
+    ([("How many trains will the city buy with the loan?", "40", "count")], "And with the grant?",
+     "How many trains will the city buy with the grant?"),
+    # a path answer is a thing "it" can stand for
+    ([("Where does the tool write credentials?", "~/.git-credentials", "place")], "How is each credential written in it?",
+     "How is each credential written in ~/.git-credentials?"),
 ])
 def test_follow_ups_are_rewritten(turns, question, expected):
     assert after(*turns).rewrite(question) == expected
@@ -72,3 +86,12 @@ def test_state_is_a_value_that_round_trips():
     again = Conversation.from_dict(c.to_dict())
     assert again == c
     assert again.rewrite("Where was he born?") == "Where was Lei Jun born?"
+
+
+def test_a_question_finds_the_other_forms_of_its_words():
+    """BM25 matches stems, and Snowball stems "leads" and "led" apart: the query adds the other forms."""
+    from qa.lexical import with_other_forms
+
+    assert with_other_forms(["lead", "project"]) == ["lead", "project", "led"]
+    assert "bought" in with_other_forms(["buy"]) and "children" in with_other_forms(["child"])
+    assert with_other_forms(["project"]) == ["project"]
