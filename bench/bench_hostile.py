@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import os
 import sys
 import time
@@ -50,18 +51,10 @@ async def run(url: str, n: int, with_hostile: bool) -> dict:
     import httpx
 
     sem = asyncio.Semaphore(16)
-    asks, bad_good, bad_hostile, health = [], [], [], []
-    done = asyncio.Event()
+    asks, bad_good, bad_hostile = [], [], []
     ask_h = {"Authorization": f"Bearer {ASK}"}
     async with httpx.AsyncClient(base_url=url, timeout=600, limits=httpx.Limits(max_connections=20)) as c:
         sid = (await c.post("/v1/sessions", headers=ask_h)).json()["id"]
-
-        async def poll():
-            while not done.is_set():
-                t = time.perf_counter()
-                r = await c.get("/healthz")
-                health.append((time.perf_counter() - t, r.status_code))
-                await asyncio.sleep(0.05)
 
         async def one(i: int):
             async with sem:
@@ -87,14 +80,35 @@ async def run(url: str, n: int, with_hostile: bool) -> dict:
                 if r.status_code not in (200, 201):
                     bad_good.append((r.request.url.path, r.status_code, r.text[:200]))
 
-        poller = asyncio.create_task(poll())
+        mp = multiprocessing.get_context("spawn")
+        stop, found = mp.Event(), mp.Queue()
+        poller = mp.Process(target=poll_health, args=(url, stop, found))
+        poller.start()
         t0 = time.perf_counter()
         await asyncio.gather(*(one(i) for i in range(n)))
         wall = time.perf_counter() - t0
-        done.set()
-        await poller
-    return {"wall": wall, "asks": asks, "bad_good": bad_good, "bad_hostile": bad_hostile,
-            "health_max": max(h for h, _ in health), "health_codes": {s for _, s in health}}
+        stop.set()
+        health = found.get()
+        poller.join()
+    times = [h for h, _ in health]
+    return {"wall": wall, "asks": asks, "bad_good": bad_good, "bad_hostile": bad_hostile, "health_max": max(times),
+            "health_p99": pct(times, 99), "health_over": sum(h > 0.1 for h in times), "health_n": len(times),
+            "health_codes": {s for _, s in health}}
+
+
+def poll_health(url: str, stop, found) -> None:
+    """/healthz every 50 ms from a process of its own, as a load balancer's health check would ask (a
+    poller on the load's own event loop would time that loop's delays as the server's)."""
+    import httpx
+
+    health = []
+    with httpx.Client(base_url=url, timeout=60) as c:
+        while not stop.is_set():
+            t = time.perf_counter()
+            r = c.get("/healthz")
+            health.append((time.perf_counter() - t, r.status_code))
+            time.sleep(0.05)
+    found.put(health)
 
 
 def main() -> None:
@@ -114,11 +128,13 @@ def main() -> None:
         finally:
             server.stop()
     print(f"{a.requests} requests at concurrency 16 (asks, completions, conversation turns, an upload every 200)")
-    print("| run | wall s | asks | ask p50 ms | ask p95 ms | well-formed errors | hostile not 4xx JSON | slowest /healthz ms |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| run | wall s | asks | ask p50 ms | ask p95 ms | well-formed errors | hostile not 4xx JSON "
+          "| /healthz polls | p99 ms | slowest ms | over 100 ms |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for name, r in rows.items():
         print(f"| {name} | {r['wall']:.0f} | {len(r['asks'])} | {pct(r['asks'], 50) * 1000:.0f} | {pct(r['asks'], 95) * 1000:.0f} | "
-              f"{len(r['bad_good'])} | {len(r['bad_hostile'])} | {r['health_max'] * 1000:.0f} |")
+              f"{len(r['bad_good'])} | {len(r['bad_hostile'])} | {r['health_n']} | {r['health_p99'] * 1000:.0f} | "
+              f"{r['health_max'] * 1000:.0f} | {r['health_over']} |")
     for name, r in rows.items():
         for x in (r["bad_good"] + r["bad_hostile"])[:5]:
             print(name, json.dumps(x))

@@ -89,6 +89,13 @@ def test_add_remove_and_update_change_the_database(pg, files, tmp_path):
     assert listed() == ["handbook.docx"]
     r = cli(pg, "remove", "nothing-like-this.pdf")
     assert r.returncode == 1 and "no indexed document matches" in r.stderr and "Traceback" not in r.stderr
+    # a path names its document alone, absolute or relative to the working folder (run_cli's: the project)
+    assert cli(pg, "add", str(work / "notes.md"), str(work / "page.html")).returncode == 0
+    r = cli(pg, "remove", str((work / "notes.md").resolve()))
+    assert r.returncode == 0 and "1 removed" in r.stderr, r.stderr
+    r = cli(pg, "remove", os.path.relpath(work / "page.html", ROOT))
+    assert r.returncode == 0 and "1 removed" in r.stderr, r.stderr
+    assert listed() == ["handbook.docx"]
 
 
 def test_a_killed_build_leaves_the_previous_version_serving(pg, files):

@@ -215,6 +215,54 @@ def test_slow_headers_are_cut_off_and_bad_http_gets_json(server):
     assert httpx.get(server.url + "/healthz").status_code == 200
 
 
+def test_an_idle_connection_is_closed(server):
+    """A kept-alive connection that sends nothing more is closed after QA_IDLE_TIMEOUT (5 s by default),
+    so half-used connections cannot pile up."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=60) as s:
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        reply, t0 = b"", None
+        while chunk := s.recv(65536):  # the answer, then nothing until the server closes the connection
+            reply += chunk
+            t0 = t0 or time.monotonic()
+        assert reply.startswith(b"HTTP/1.1 200 ")
+        assert time.monotonic() - t0 < 30
+
+
+def test_facts_are_paged(server):
+    page = lambda **p: httpx.get(server.url + "/v1/facts", params=p, headers=auth(ADMIN), timeout=60).json()  # noqa: E731
+    every = page(limit=1000)
+    assert len(every) > 6
+    assert page(limit=3) == every[:3] and page(limit=3, offset=3) == every[3:6]
+    assert error_of(httpx.get(server.url + "/v1/facts", params={"limit": 0}, headers=auth(ADMIN)), 422)
+
+
+def test_the_limiter_table_is_bounded():
+    """Made-up client addresses cannot grow the limiter's table: the least recently seen are let go."""
+    from qa.serve.guard import RateLimiter
+
+    limiter = RateLimiter(per_minute=2, clients=100)
+    for i in range(10_000):
+        limiter.take(f"10.0.{i // 256}.{i % 256}")
+    assert len(limiter._buckets) == 100
+    assert limiter.take("a") == 0 and limiter.take("a") == 0 and limiter.take("a") > 0  # a bucket still limits
+
+
+def test_sessions_expire_by_an_index_not_a_scan(tmp_path):
+    """Expiry (run on every save) reads only the oldest rows: its query plan uses the index on
+    `updated`, so a save costs the same beside a million stored sessions."""
+    from qa.conversation import Conversation
+    from qa.store.sessions import SessionStore
+
+    store = SessionStore(tmp_path / "sessions.sqlite", idle_seconds=3600)
+    plan = " ".join(str(r) for r in store._db.execute("EXPLAIN QUERY PLAN DELETE FROM sessions WHERE updated < ?", (0,)))
+    assert "sessions_updated" in plan, plan
+    old = store.create()
+    store._db.execute("UPDATE sessions SET updated = updated - 7200 WHERE id = ?", (old,))
+    store.save(store.create(), Conversation())  # a save expires what has been idle too long
+    assert store._db.execute("SELECT count(*) FROM sessions WHERE id = ?", (old,)).fetchone()[0] == 0
+    store.close()
+
+
 def test_failed_keys_are_slowed_down(server):
     """Last: it spends this address's allowance of failed keys (5 a minute)."""
     codes = [httpx.post(server.url + "/v1/ask", json={"question": "Who?"}, headers=auth(f"guess-{i}")).status_code

@@ -136,3 +136,17 @@ def test_the_widget_fits_a_phone_screen(bot, host, browser):
     reply = ask(page, "When does mass production start?", 1)
     assert "2024" in reply.inner_text()
     page.close()
+
+
+def test_the_api_docs_page_renders_its_operations_with_a_key_set(bot, browser):
+    """/docs works from a browser with QA_API_KEY set: Swagger UI (bundled, no network) reads the
+    OpenAPI 3.1 document and lists the operations (Swagger UI 4 showed an error instead)."""
+    page = browser.new_page()
+    try:
+        page.goto(bot.url + "/docs")
+        page.locator(".opblock").first.wait_for(timeout=60_000)
+        text = page.inner_text("body")
+        assert "/v1/ask" in text and "/v1/chat/completions" in text
+        assert page.locator(".errors-wrapper").count() == 0
+    finally:
+        page.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import gc
 import hashlib
 import hmac
 import logging
@@ -386,6 +387,10 @@ class Collections:
 
     async def start(self) -> None:
         await self.default.start()
+        # the models and the index loaded by now live as long as the server: frozen, a full collection
+        # on the answering thread (holding the GIL) does not walk them while the event loop waits
+        gc.collect()
+        gc.freeze()
 
     async def stop(self) -> None:
         for svc in self.served():
