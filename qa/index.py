@@ -31,7 +31,8 @@ from .config import FORMAT_VERSION, MODEL_SHA256
 from .errors import BadDocument, IndexCorrupt, IndexMissing, IndexStale
 from .generation import Part, windows, write_generation
 from .lexical import Lexical, correct
-from .records import Document, Fact, Hit, Sentence
+from .records import Candidates, Document, Fact, Hit, Sentence
+from .search import candidates
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 SENTENCE_CACHE = 4096  # sentences kept in memory after a question read them
@@ -184,6 +185,11 @@ class Index(Reading):
         """Where this index's conversations are kept: a SQLite file beside the generations."""
 
         return SessionStore(self.folder / "sessions.sqlite", idle_seconds)
+
+    def candidates(self, questions: list[str], vectors: np.ndarray, pool: int,
+                   only: list[np.ndarray | None]) -> list[Candidates]:
+        """Each question's candidate rows from FAISS and BM25 (`qa.search`)."""
+        return candidates(self, questions, vectors, pool, only)
 
     def correct(self, question: str) -> str:
         """The question with its misspelt words replaced by the documents' closest words."""

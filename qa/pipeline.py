@@ -9,14 +9,14 @@ from .config import Settings, settings
 from .cores import one_blas_thread
 from .conversation import Conversation
 from .errors import BadQuestion
-from .index import Index, build
+from .index import build
 from .library import load
 from .question import Question, analyze_batch
 from .read.reading import read_batch
 from .records import Answer, Hit
 from .retrieve import retrieve_batch
 from .scope import Scope, rows_in
-from .store import is_database
+from .store import DocumentStore, is_database
 
 
 # NUL and the other control characters but tab, newline and carriage return; lone UTF-16 surrogates
@@ -45,7 +45,7 @@ def check_question(question: object, limit: int) -> str:
 
 
 def open_index(folder: Path | None = None, cfg: Settings | None = None, rebuild: bool = True, progress=None,
-               collection: str | None = None) -> Index:
+               collection: str | None = None) -> DocumentStore:
     """The index of `collection` (default: the setting's; "default" names the default one) at `folder`;
     the default collection of the default folder is built from the seed documents on first use."""
     cfg = cfg or settings()
@@ -69,7 +69,7 @@ def open_index(folder: Path | None = None, cfg: Settings | None = None, rebuild:
     return load(folder, rebuild=rebuild, progress=progress)
 
 
-def ask_batch(index: Index, questions: list[str], sessions: list[Conversation | None] | None = None,
+def ask_batch(index: DocumentStore, questions: list[str], sessions: list[Conversation | None] | None = None,
               k: int | None = None, encoder=None, cfg: Settings | None = None, reader=None,
               scopes: list[Scope | None] | None = None) -> list[Answer]:
     """Answers to `questions` (already checked), each read in the light of its conversation, if any,
@@ -93,7 +93,7 @@ def ask_batch(index: Index, questions: list[str], sessions: list[Conversation | 
     return out
 
 
-def retrieve(index: Index, questions: list[str], n: int, encoder,
+def retrieve(index: DocumentStore, questions: list[str], n: int, encoder,
              only: list | None = None) -> tuple[list[Question], list[list[Hit]]]:
     """Each question read (answer type, words; typos corrected) and its n best sentences by fused score
     (among the rows `only` allows, where given)."""
@@ -101,7 +101,7 @@ def retrieve(index: Index, questions: list[str], n: int, encoder,
     return analyze_batch(searched), retrieve_batch(index, searched, encoder.encode(searched), n, only)
 
 
-def select_facts(index: Index, kind: str | None = None, subject: str | None = None, attribute: str | None = None) -> list:
+def select_facts(index: DocumentStore, kind: str | None = None, subject: str | None = None, attribute: str | None = None) -> list:
     """The stored facts of one kind, whose subject and attribute contain the given words (case ignored)."""
     conds, args = [], []
     for column, value, exact in (("kind", kind, True), ("subject", subject, False), ("attribute", attribute, False)):
@@ -111,6 +111,6 @@ def select_facts(index: Index, kind: str | None = None, subject: str | None = No
     return index.facts(" AND ".join(conds), tuple(args))
 
 
-def ask(index: Index, question: str, session: Conversation | None = None, **kw) -> Answer:
+def ask(index: DocumentStore, question: str, session: Conversation | None = None, **kw) -> Answer:
     """One question; keywords as ask_batch's (`scopes` a one-element list)."""
     return ask_batch(index, [question], [session], **kw)[0]

@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 
 @dataclass(frozen=True)
 class Block:
@@ -81,6 +83,27 @@ class Sentence:
         return out
 
 
+Spread = tuple[float, float]  # a score's mean and standard deviation over all rows of a store
+
+
+@dataclass
+class Candidates:
+    """One question's candidates from a store's search: the union of the dense and the lexical
+    retrievers' best rows, each row's four scores, its heading flag, and each score's spread over all
+    rows of the store (fusion z-scores against it: `qa.retrieve.fuse`)."""
+
+    ids: np.ndarray             # rows of the store
+    dense: np.ndarray           # cosine of the question and the sentence
+    window_dense: np.ndarray    # ... and the sentence's window (it with its neighbours)
+    lexical: np.ndarray         # BM25 of the sentence
+    window_lexical: np.ndarray  # BM25 of its window
+    heading: np.ndarray         # 1.0 where the unit is a headline, dateline or heading
+    dense_spread: Spread
+    window_dense_spread: Spread
+    lexical_spread: Spread
+    window_lexical_spread: Spread
+
+
 @dataclass
 class Hit:
     """A sentence retrieved for a question, with its fused score."""
@@ -89,7 +112,8 @@ class Hit:
     score: float
     dense: float = 0.0
     lexical: float = 0.0
-    signals: dict = field(default_factory=dict)  # z-scored parts of the fused score, for the reranker
+    # the fused score's parts: dense_z, lexical_z, window_dense_z, window_lexical_z, fused
+    signals: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass

@@ -30,7 +30,7 @@ from ..collections import schema_in, schema_of
 from ..config import FORMAT_VERSION, MODEL_NAME, MODEL_SHA256
 from ..errors import BadDocument, IndexMissing, IndexStale, StoreUnavailable
 from ..index import Reading
-from ..records import PROSE_KINDS, Document, Fact, Sentence
+from ..records import PROSE_KINDS, Candidates, Document, Fact, Sentence
 from .sessions import feedback_dict, feedback_row
 from .sqlite import FACT_COLUMNS, SENTENCE_COLUMNS, fact_row, sentence_row
 
@@ -435,7 +435,7 @@ class Index(Reading):
         return Sessions(self.store, idle_seconds)
 
     # retrieval in the database --------------------------------------------------------------------
-    def candidates(self, questions: list[str], vectors: np.ndarray, pool: int, only: list) -> list[dict]:
+    def candidates(self, questions: list[str], vectors: np.ndarray, pool: int, only: list) -> list[Candidates]:
         """Per question: the union of each retriever's best `pool` rows with their four scores, the
         heading flags, and each score's mean and spread over all rows (see `qa.retrieve.fuse`)."""
         from ..lexical import _tokenize
@@ -462,18 +462,18 @@ class Index(Reading):
                     " WHERE id = ANY(%(ids)s)", {"v": vec, "ids": ids.tolist()})}
                 cos, wcos, heading = (np.array([got[i][k] for i in ids.tolist()], dtype=np.float32) for k in range(3))
                 bm = [self._bm25(conn, f, terms, None, ids.tolist())[0] for f in FIELDS]
-                stats = {}
-                for field, name in ((0, "sentences"), (1, "windows")):
+                dense_spread, lexical_spread = [], []
+                for field in FIELDS:  # sentences, windows
                     n, _, sums, moments = self.corpus[field]
                     mean = float(v @ sums) / n
-                    stats[f"dense_{name}"] = (mean, float(np.sqrt(max(float(v @ moments @ v) / n - mean * mean, 0.0))))
+                    dense_spread.append((mean, float(np.sqrt(max(float(v @ moments @ v) / n - mean * mean, 0.0)))))
                     total, squares = lexical[field]
                     lm = total / n
-                    stats[f"bm25_{name}"] = (lm, float(np.sqrt(max(squares / n - lm * lm, 0.0))))
-                out.append({"ids": ids, "cos": cos, "wcos": wcos,
-                            "bm": np.array([bm[0].get(i, 0.0) for i in ids.tolist()], dtype=np.float32),
-                            "bw": np.array([bm[1].get(i, 0.0) for i in ids.tolist()], dtype=np.float32),
-                            "heading": heading, "stats": stats})
+                    lexical_spread.append((lm, float(np.sqrt(max(squares / n - lm * lm, 0.0)))))
+                out.append(Candidates(ids, cos, wcos,
+                                      np.array([bm[0].get(i, 0.0) for i in ids.tolist()], dtype=np.float32),
+                                      np.array([bm[1].get(i, 0.0) for i in ids.tolist()], dtype=np.float32),
+                                      heading, dense_spread[0], dense_spread[1], lexical_spread[0], lexical_spread[1]))
         return out
 
     def _bm25(self, conn, field: int, terms: Counter, pool: int | None, ids: list | None):
