@@ -31,7 +31,7 @@ from .config import FORMAT_VERSION, MODEL_SHA256
 from .errors import BadDocument, IndexCorrupt, IndexMissing, IndexStale
 from .generation import Part, windows, write_generation
 from .lexical import Lexical, correct
-from .records import Candidates, Document, Fact, Hit, Sentence
+from .records import Candidates, Document, Fact, FactQuery, Hit, Sentence
 from .search import candidates
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -121,10 +121,8 @@ class Reading:
     def facts_about(self, hits: list[Hit]) -> list[Fact]:
         """The facts stated in the hits' sentences (a fact answers only where the reader read its
         sentence), in id order."""
-        places = list({(h.sentence.doc, h.sentence.start) for h in hits})
-        if not places:
-            return []
-        return self.facts(" OR ".join(["(doc = ? AND start = ?)"] * len(places)), tuple(x for p in places for x in p))
+        places = tuple({(h.sentence.doc, h.sentence.start) for h in hits})
+        return self.facts(FactQuery(places=places)) if places else []
 
     def version(self) -> object:
         """What names the store's documents now: answers cached under another are stale."""
@@ -205,10 +203,10 @@ class Index(Reading):
 
         return correct(question, known, vocabulary)
 
-    def facts(self, where: str = "", args: tuple = ()) -> list[Fact]:
-        """Stored facts in id order, narrowed by an SQL condition over the facts table."""
+    def facts(self, query: FactQuery | None = None) -> list[Fact]:
+        """The stored facts `query` asks for (every fact without one), in id order."""
         with self.lock:
-            return store.read_facts(self.db, where, args)
+            return store.read_facts(self.db, query)
 
     def document_rows(self) -> dict[str, tuple[int, int]]:
         """Each document's [first, last) rows, read once."""

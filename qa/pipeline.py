@@ -13,7 +13,7 @@ from .index import build
 from .library import load
 from .question import Question, analyze_batch
 from .read.reading import read_batch
-from .records import Answer, Hit
+from .records import Answer, FactQuery, Hit
 from .retrieve import retrieve_batch
 from .scope import Scope, rows_in
 from .store import DocumentStore, is_database
@@ -103,12 +103,7 @@ def retrieve(index: DocumentStore, questions: list[str], n: int, encoder,
 
 def select_facts(index: DocumentStore, kind: str | None = None, subject: str | None = None, attribute: str | None = None) -> list:
     """The stored facts of one kind, whose subject and attribute contain the given words (case ignored)."""
-    conds, args = [], []
-    for column, value, exact in (("kind", kind, True), ("subject", subject, False), ("attribute", attribute, False)):
-        if value is not None:
-            conds.append(f"{column} = ?" if exact else f"instr(lower(coalesce({column}, '')), ?) > 0")
-            args.append(value if exact else value.lower())
-    return index.facts(" AND ".join(conds), tuple(args))
+    return index.facts(FactQuery(kind=kind, subject=subject, attribute=attribute))
 
 
 def ask(index: DocumentStore, question: str, session: Conversation | None = None, **kw) -> Answer:

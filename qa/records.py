@@ -116,6 +116,18 @@ class Hit:
     signals: dict[str, float] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class FactQuery:
+    """Which stored facts to read: each field given narrows them (a filter as data; each store writes
+    its own SQL from it)."""
+
+    kind: str | None = None
+    subject: str | None = None     # the subject contains these words (case ignored)
+    attribute: str | None = None   # the attribute contains these words (case ignored)
+    places: tuple[tuple[str, int], ...] | None = None  # stated in one of these sentences: (document, start)
+    ids: tuple[int, ...] | None = None                 # the facts with these ids
+
+
 @dataclass
 class Fact:
     """A typed fact taken from a sentence."""

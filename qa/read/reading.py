@@ -14,7 +14,7 @@ from ..config import Settings
 from ..lookup import best_fact, period_fits, question_period, say_fact
 from ..question import Question
 from ..ingest.units import PATH_SEPARATOR, reference_number
-from ..records import PROSE_KINDS, Fact, Hit
+from ..records import PROSE_KINDS, Fact, FactQuery, Hit
 from .absent import absent_share
 from .combine import candidate_features, confidence, confidence_features, rerank_scores, weights
 from .literal import literal_answer, term_of
@@ -230,7 +230,7 @@ def candidate_rows(q: Question, read: list[Hit], r: Readings) -> tuple[list[dict
 
 def _facts_by_number(index, numbers: list[int]) -> list[Fact]:
     """Facts by their 0-based number in the store (what `derived_from` holds), in the order given."""
-    found = {f.id - 1: f for f in index.facts(f"id IN ({','.join('?' * len(numbers))})", tuple(k + 1 for k in numbers))} if numbers else {}
+    found = {f.id - 1: f for f in index.facts(FactQuery(ids=tuple(k + 1 for k in numbers)))} if numbers else {}
     return [found[k] for k in numbers if k in found]
 
 

@@ -30,9 +30,9 @@ from ..collections import schema_in, schema_of
 from ..config import FORMAT_VERSION, MODEL_NAME, MODEL_SHA256
 from ..errors import BadDocument, IndexMissing, IndexStale, StoreUnavailable
 from ..index import Reading
-from ..records import PROSE_KINDS, Candidates, Document, Fact, Sentence
+from ..records import PROSE_KINDS, Candidates, Document, Fact, FactQuery, Sentence
 from .sessions import feedback_dict, feedback_row
-from .sqlite import FACT_COLUMNS, SENTENCE_COLUMNS, fact_row, sentence_row
+from .sqlite import FACT_COLUMNS, SENTENCE_COLUMNS, fact_condition, fact_row, sentence_row
 
 DIM = 384
 K1, B = 1.5, 0.75     # BM25, as the embedded store's bm25s index
@@ -179,11 +179,6 @@ def migrate(conn) -> None:
 def nearest_sql(column: str, scope: str = "") -> str:
     """The `%(pool)s` units nearest to `%(v)s` by `column`, through its half-precision HNSW index."""
     return f"SELECT id FROM units{scope} ORDER BY {column}::{HALF} <#> %(v)s::{HALF} LIMIT %(pool)s"
-
-
-def _sql(where: str) -> str:
-    """A condition written for SQLite (`?` placeholders) as psycopg takes it."""
-    return where.replace("?", "%s")
 
 
 # -- writing ---------------------------------------------------------------------------------------
@@ -396,10 +391,11 @@ class Index(Reading):
 
         return correct(question, known, vocabulary)
 
-    def facts(self, where: str = "", args: tuple = ()) -> list[Fact]:
-        query = FACT_COLUMNS + (f" WHERE {_sql(where)}" if where else "") + " ORDER BY id"
+    def facts(self, query: FactQuery | None = None) -> list[Fact]:
+        where, args = fact_condition(query, "%s")
+        sql = FACT_COLUMNS + (f" WHERE {where}" if where else "") + " ORDER BY id"
         with self.store.transaction() as conn:
-            return [fact_row(r) for r in conn.execute(query, args)]
+            return [fact_row(r) for r in conn.execute(sql, args)]
 
     def document_rows(self) -> dict[str, tuple[int, int]]:
         if self._rows is None:

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from pathlib import Path
 
-from ..records import Document, Fact, Sentence, Token
+from ..records import Document, Fact, FactQuery, Sentence, Token
 
 
 def m001_create_tables(db: sqlite3.Connection) -> None:
@@ -184,8 +185,31 @@ FACT_COLUMNS = ("SELECT id, kind, subject, attribute, value, normalized, unit, p
                 ' "end", derived_from, formula FROM facts')
 
 
-def read_facts(db: sqlite3.Connection, where: str = "", args: tuple = ()) -> list[Fact]:
-    """Facts in id order; `where` narrows them (an SQL condition over the facts table)."""
+def fact_condition(query: FactQuery | None, mark: str = "?") -> tuple[str, tuple]:
+    """The SQL condition over the facts table that `query` asks for (`mark` the placeholder), and its
+    arguments; ("", ()) for every fact. Plain SQL that SQLite and PostgreSQL read alike."""
+    if query is None:
+        return "", ()
+    conds, args = [], []
+    if query.kind is not None:
+        conds.append(f"kind = {mark}")
+        args.append(query.kind)
+    for column, words in (("subject", query.subject), ("attribute", query.attribute)):
+        if words is not None:
+            conds.append(f"lower(coalesce({column}, '')) LIKE {mark} ESCAPE '\\'")
+            args.append("%" + re.sub(r"([\\%_])", r"\\\1", words.lower()) + "%")
+    if query.places is not None:
+        conds.append("(" + (" OR ".join([f"(doc = {mark} AND start = {mark})"] * len(query.places)) or "1 = 0") + ")")
+        args.extend(x for place in query.places for x in place)
+    if query.ids is not None:
+        conds.append(f"id IN ({', '.join([mark] * len(query.ids))})" if query.ids else "1 = 0")
+        args.extend(query.ids)
+    return " AND ".join(conds), tuple(args)
+
+
+def read_facts(db: sqlite3.Connection, query: FactQuery | None = None) -> list[Fact]:
+    """The facts `query` asks for (every fact without one), in id order."""
+    where, args = fact_condition(query)
     rows = db.execute(FACT_COLUMNS + (f" WHERE {where}" if where else "") + " ORDER BY id", args).fetchall()
     return [fact_row(r) for r in rows]
 
