@@ -97,7 +97,7 @@ BARE_SAMPLE = 5_000  # units whose texts the bare encoder times; its rate does n
 def library(work: Path, docs: int, runs: int) -> dict:
     from qa.embed import default_encoder
     from qa.index import build
-    from qa.library import add, remove
+    from qa.library import EmbeddedShelf, add, remove
 
     folder = work / f"index-{docs}"
     paths = write_docs(work / "docs", docs)
@@ -110,10 +110,10 @@ def library(work: Path, docs: int, runs: int) -> dict:
     out: dict = {"docs": docs, "add_s": [], "remove_s": [], "cli_add_s": [], "cli_remove_s": []}
     for _ in range(runs):
         t = time.perf_counter()
-        add(folder, [extra])
+        add(EmbeddedShelf(folder), [extra])
         out["add_s"].append(time.perf_counter() - t)
         t = time.perf_counter()
-        remove(folder, [Path(extra).name])
+        remove(EmbeddedShelf(folder), [Path(extra).name])
         out["remove_s"].append(time.perf_counter() - t)
         for cmd, key in ((["add", extra], "cli_add_s"), (["remove", Path(extra).name], "cli_remove_s")):
             t = time.perf_counter()

@@ -10,11 +10,11 @@ from __future__ import annotations
 import fnmatch
 import functools
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Protocol
 
 from .config import FORMAT_VERSION, MODEL_SHA256
 from .errors import BadDocument, IndexStale
-from .generation import Kept, kept_documents, write_generation
+from .generation import Kept, Part, kept_documents, write_generation
 from .records import Document
 from .index import (Index, Progress, _unchanged, build, folders_of, live_generation, open_generation, read_documents,
                     read_manifest, read_parts, staleness)
@@ -23,101 +23,124 @@ from .ingest.files import collect
 Report = Callable[[str], None]
 
 
-def carried(folder: Path) -> list[Kept]:
-    """Every document of the live generation, ready to be carried into the next one, in index order."""
-    manifest = read_manifest(folder)
-    if manifest.get("format_version") != FORMAT_VERSION or manifest.get("model_sha256") != MODEL_SHA256:
-        raise IndexStale(f"the index at {folder} was built by another version of the bot or model; "
-                         "build it anew with: python cli.py build PATH...")
-    return kept_documents(live_generation(folder))
+class Shelf(Protocol):
+    """What the library commands ask of a store: the documents indexed (without their text) with their
+    manifest entries, the folders they were collected from, and one change written atomically."""
+
+    name: str  # how messages name the store ("the index at index/", "the PostgreSQL store")
+
+    def indexed(self) -> list[tuple[Document, dict | None]]: ...
+    def folders(self) -> list[dict]: ...
+    def change(self, new: list[Part], gone: set[str], folders: list[dict] | None = None) -> None:
+        """Drop the documents at the paths `gone`, write `new` (a document already indexed is replaced),
+        keep the rest as stored; all at once or not at all."""
 
 
-def _write(folder: Path, items: list, folders: list[dict] | None = None) -> None:
-    write_generation(folder, items, live=live_generation(folder), folders=folders)
+class EmbeddedShelf:
+    """The embedded store at `folder`: a change writes a new generation from the live one, carrying the
+    documents that stay as they are stored."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self.name = f"the index at {folder}"
+        self._carried: list[Kept] | None = None
+
+    def carried(self) -> list[Kept]:
+        """Every document of the live generation, ready to be carried into the next one, in index order."""
+        if self._carried is None:
+            manifest = read_manifest(self.folder)
+            if manifest.get("format_version") != FORMAT_VERSION or manifest.get("model_sha256") != MODEL_SHA256:
+                raise IndexStale(f"the index at {self.folder} was built by another version of the bot or model; "
+                                 "build it anew with: python cli.py build PATH...")
+            self._carried = kept_documents(live_generation(self.folder))
+        return self._carried
+
+    def indexed(self) -> list[tuple[Document, dict | None]]:
+        return [(k.doc, k.entry) for k in self.carried()]
+
+    def folders(self) -> list[dict]:
+        return read_manifest(self.folder).get("folders", [])
+
+    def change(self, new: list[Part], gone: set[str], folders: list[dict] | None = None) -> None:
+        fresh = {p.doc.path: p for p in new}
+        kept = [fresh.pop(k.doc.path, k) for k in self.carried() if k.doc.path not in gone]  # a changed document keeps its place
+        write_generation(self.folder, kept + list(fresh.values()), live=live_generation(self.folder), folders=folders)
+        self._carried = None
 
 
-def add(folder: Path, paths: list[str], progress: Progress | None = None, report: Report | None = None,
+def _counts(added: int = 0, updated: int = 0, removed: int = 0, unchanged: int = 0) -> dict:
+    return {"added": added, "updated": updated, "removed": removed, "unchanged": unchanged}
+
+
+def add(shelf: Shelf, paths: list[str], progress: Progress | None = None, report: Report | None = None,
         glob: str | None = None, exclude: list[str] | None = None) -> dict:
     """Add files and folders; a file already indexed is read again only when its content changed."""
     say = report or (lambda line: None)
-    parts = carried(folder)
-    have = {p.doc.path: p for p in parts}
-    docs = read_documents(paths, lambda line: say(line), glob, exclude)
-    fresh = [d for d in docs if d.path not in have or have[d.path].doc.sha256 != d.sha256]
+    have = {d.path: d for d, _ in shelf.indexed()}
+    docs = read_documents(paths, say, glob, exclude)
+    fresh = [d for d in docs if d.path not in have or have[d.path].sha256 != d.sha256]
     if not fresh:
-        return {"added": 0, "updated": 0, "removed": 0, "unchanged": len(parts)}
-    new = {p.doc.path: p for p in read_parts(fresh, progress=progress)}
-    kept = [new.pop(p.doc.path, p) for p in parts]  # a changed document keeps its place
-    _write(folder, kept + list(new.values()), folders_of(paths, glob, exclude))
-    updated = len(fresh) - len(new)
-    return {"added": len(new), "updated": updated, "removed": 0, "unchanged": len(parts) - updated}
+        return _counts(unchanged=len(have))
+    shelf.change(read_parts(fresh, progress=progress), set(), folders_of(paths, glob, exclude))
+    updated = sum(d.path in have for d in fresh)
+    return _counts(added=len(fresh) - updated, updated=updated, unchanged=len(have) - updated)
 
 
-def remove(folder: Path, names: list[str]) -> dict:
+def remove(shelf: Shelf, names: list[str]) -> dict:
     """Remove the documents each name matches: its path, its file name, or a glob on path or title."""
-    parts = carried(folder)
+    docs = [d for d, _ in shelf.indexed()]
     gone = set()
     for name in names:
         resolved = str(Path(name).resolve())
-        hit = {p.doc.path for p in parts if _matches(p.doc, name, resolved)}
+        hit = {d.path for d in docs if _matches(d, name, resolved)}
         if not hit:
             raise BadDocument(f"no indexed document matches {name!r}; list them with: python cli.py docs")
         gone |= hit
-    kept = [p for p in parts if p.doc.path not in gone]
-    if not kept:
+    if len(gone) == len(docs):
         raise BadDocument("that would remove every document; build a new index instead (python cli.py build PATH...).")
-    _write(folder, kept)
-    return {"added": 0, "updated": 0, "removed": len(gone), "unchanged": len(kept)}
+    shelf.change([], gone)
+    return _counts(removed=len(gone), unchanged=len(docs) - len(gone))
 
 
-def update(folder: Path, progress: Progress | None = None, report: Report | None = None) -> dict:
+def update(shelf: Shelf, progress: Progress | None = None, report: Report | None = None) -> dict:
     """Read again the indexed files whose content changed, remove the ones that are gone, and add the
     files that arrived since in the folders that were indexed."""
     say = report or (lambda line: None)
-    parts = carried(folder)
-    kept, changed, gone = [], [], []
-    for p in parts:
-        entry = p.entry or {"path": p.doc.path, "sha256": p.doc.sha256}
-        if not Path(p.doc.path).is_file():
-            gone.append(p.doc.path)
-            say(f"removed {p.doc.path}: the file is gone")
-        elif _unchanged(entry):
-            kept.append(p)
-        else:
-            changed.append(p.doc.path)
-            kept.append(p)
+    docs = shelf.indexed()
+    changed, gone = [], set()
+    for d, entry in docs:
+        if not Path(d.path).is_file():
+            gone.add(d.path)
+            say(f"removed {d.path}: the file is gone")
+        elif not _unchanged(entry or {"path": d.path, "sha256": d.sha256}):
+            changed.append(d.path)
     # files added since to a folder that was indexed (with the filters it was indexed with)
-    have = {p.doc.path for p in parts}
-    added = [str(f) for d in read_manifest(folder).get("folders", []) if Path(d["path"]).is_dir()
+    have = {d.path for d, _ in docs}
+    added = [str(f) for d in shelf.folders() if Path(d["path"]).is_dir()
              for f in collect([d["path"]], d.get("glob"), d.get("exclude")) if str(f) not in have]
     if not changed and not gone and not added:
-        return {"added": 0, "updated": 0, "removed": 0, "unchanged": len(parts)}
-    fresh = {}
+        return _counts(unchanged=len(docs))
+    fresh = []
     for path in changed:
         try:
-            (doc,) = read_documents([path])
+            fresh += read_documents([path])
         except BadDocument as e:
             say(f"removed {e}")
-            gone.append(path)
-            continue
-        fresh[path] = doc
+            gone.add(path)
     arrived = []
     for path in added:
         try:
-            (doc,) = read_documents([path])
+            arrived += read_documents([path])
         except BadDocument as e:
             say(f"skipped {e}")
             continue
         say(f"added {path}: new in an indexed folder")
-        arrived.append(doc)
     if not fresh and not gone and not arrived:  # only unreadable newcomers: nothing to write
-        return {"added": 0, "updated": 0, "removed": 0, "unchanged": len(parts)}
-    new = {p.doc.path: p for p in read_parts(list(fresh.values()) + arrived, progress=progress)}
-    kept = [new.pop(p.doc.path, p) for p in kept if p.doc.path not in gone]
-    if not kept and not new:
-        raise IndexStale(f"every document of the index at {folder} is gone; build it anew with: python cli.py build PATH...")
-    _write(folder, kept + list(new.values()))
-    return {"added": len(new), "updated": len(fresh), "removed": len(gone), "unchanged": len(kept) - len(fresh)}
+        return _counts(unchanged=len(docs))
+    if len(gone) == len(docs) and not arrived:
+        raise IndexStale(f"every document of {shelf.name} is gone; build it anew with: python cli.py build PATH...")
+    shelf.change(read_parts(fresh + arrived, progress=progress), gone)
+    return _counts(added=len(arrived), updated=len(fresh), removed=len(gone), unchanged=len(docs) - len(gone) - len(fresh))
 
 
 def commands(folder: Path | None = None, collection: str | None = None):
@@ -132,14 +155,13 @@ def commands(folder: Path | None = None, collection: str | None = None):
     cfg = settings()
     name = collection_name(cfg.collection if collection is None else collection)
     if is_database(cfg.store):
-        from .store import postgres
+        from .store import postgres  # psycopg is imported only where a database is the store
 
-        url = store_of(cfg.store, name)
-        return {c: functools.partial(getattr(postgres, c), url) for c in ("add", "remove", "update")}, \
-            "the PostgreSQL store" + (f" (collection {name})" if name else "")
-    folder = folder_of(Path(folder or cfg.index_dir), name)
-    return {"add": functools.partial(add, folder), "remove": functools.partial(remove, folder),
-            "update": functools.partial(update, folder)}, folder
+        shelf = postgres.Shelf(store_of(cfg.store, name), name)
+    else:
+        shelf = EmbeddedShelf(folder_of(Path(folder or cfg.index_dir), name))
+    return {"add": functools.partial(add, shelf), "remove": functools.partial(remove, shelf),
+            "update": functools.partial(update, shelf)}, shelf.name
 
 
 def _matches(doc: Document, name: str, resolved: str) -> bool:
@@ -160,7 +182,7 @@ def load(folder: Path, rebuild: bool = True, progress: Progress | None = None) -
         if not rebuild:
             raise IndexStale(f"the index at {folder} is out of date ({why}); bring it up to date with: python cli.py update")
         if manifest.get("format_version") == FORMAT_VERSION and manifest.get("model_sha256") == MODEL_SHA256:
-            update(folder, progress=progress)
+            update(EmbeddedShelf(folder), progress=progress)
         else:  # stored units and vectors are of another kind: read every document again
             paths = [d["path"] for d in manifest["documents"] if Path(d["path"]).exists()]
             if not paths:

@@ -250,7 +250,6 @@ def test_the_limiter_table_is_bounded():
 def test_sessions_expire_by_an_index_not_a_scan(tmp_path):
     """Expiry (run on every save) reads only the oldest rows: its query plan uses the index on
     `updated`, so a save costs the same beside a million stored sessions."""
-    from qa.conversation import Conversation
     from qa.store.sessions import SessionStore
 
     store = SessionStore(tmp_path / "sessions.sqlite", idle_seconds=3600)
@@ -258,7 +257,7 @@ def test_sessions_expire_by_an_index_not_a_scan(tmp_path):
     assert "sessions_updated" in plan, plan
     old = store.create()
     store._db.execute("UPDATE sessions SET updated = updated - 7200 WHERE id = ?", (old,))
-    store.save(store.create(), Conversation())  # a save expires what has been idle too long
+    store.save(store.create(), {})  # a save expires what has been idle too long
     assert store._db.execute("SELECT count(*) FROM sessions WHERE id = ?", (old,)).fetchone()[0] == 0
     store.close()
 

@@ -184,14 +184,14 @@ class Service:
         ids = sorted({r["session"] for r in requests if r["session"] is not None})
         held = {r["session"]: r["conversation"] for r in requests if "conversation" in r}
         with self.sessions.turn(ids) as stored:  # in a shared database, these conversations are locked until saved
-            convs = {sid: held.get(sid) or stored.get(sid) or Conversation() for sid in ids}
+            convs = {sid: held.get(sid) or Conversation.from_dict(stored.get(sid) or {}) for sid in ids}
             out = []
             for req, res in answer_requests(self.index, requests, convs):
                 res.pop("id", None)
                 if req.get("conversation") is not None:
                     res.pop("session", None)
                 elif req["session"] is not None:
-                    self.sessions.save(req["session"], convs[req["session"]])
+                    self.sessions.save(req["session"], convs[req["session"]].to_dict())
                     res["session"] = req["session"]
                 elif req.get("cache_key") is not None:  # under the store's version read before answering
                     self._cache[req["cache_key"]] = copy.deepcopy(res)
@@ -240,9 +240,10 @@ class Service:
         return self.sessions.create(owner)
 
     def session(self, sid: str, owner: str | None = None) -> dict:
-        conv = self.sessions.get(sid, owner)
-        if conv is None:
+        state = self.sessions.get(sid, owner)
+        if state is None:
             raise UnknownSession(f"no conversation {sid!r} (it may have expired); start one with POST /v1/sessions.")
+        conv = Conversation.from_dict(state)
         return {"id": sid, "turns": [{"question": t.question, "rewritten": t.rewritten, "answer": t.answer}
                                      for t in conv.turns]}
 

@@ -29,7 +29,10 @@ import numpy as np
 from ..collections import schema_in, schema_of
 from ..config import FORMAT_VERSION, MODEL_NAME, MODEL_SHA256
 from ..errors import BadDocument, IndexMissing, IndexStale, StoreUnavailable
-from ..index import Reading
+from ..generation import document_entry, lexical_texts, unit_terms, windows
+from ..index import InverseFrequency, Reading, Sentences, read_documents, read_parts, staleness
+from ..lexical import TermCounts, _tokenize, correct
+from ..library import update
 from ..records import PROSE_KINDS, Candidates, Document, Fact, FactQuery, Sentence
 from .sessions import feedback_dict, feedback_row
 from .sqlite import FACT_COLUMNS, SENTENCE_COLUMNS, fact_condition, fact_row, sentence_row
@@ -186,8 +189,6 @@ def nearest_sql(column: str, scope: str = "") -> str:
 def write(store: Store, parts: list, drop: set[str], everything: bool = False) -> dict:
     """In one transaction: remove the documents at the paths `drop` (all of them when `everything`),
     then insert `parts` (read documents) after the others; the statistics change by difference."""
-    from ..generation import lexical_texts, unit_terms, windows
-    from ..lexical import TermCounts
 
     with store.transaction() as conn:
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK,))
@@ -278,7 +279,6 @@ def _vector(v) -> str:
 
 
 def _entry(doc: Document) -> dict:
-    from ..generation import document_entry
 
     return document_entry(doc.path, doc.sha256)
 
@@ -355,7 +355,6 @@ class Index(Reading):
                          "model": meta.get("model"), "documents": [e for *_, e in rows], "sentences": n, "facts": nf,
                          "store": "postgresql"}
         self._version, self._rows, self._vocabulary = meta.get("version"), None, None
-        from ..index import InverseFrequency, Sentences
 
         self.sentences = Sentences(self._read_units, n)
         self.idf = InverseFrequency(self._term_frequencies, n)
@@ -377,8 +376,6 @@ class Index(Reading):
             return dict(conn.execute("SELECT word, df FROM terms WHERE word = ANY(%s)", (words,)).fetchall())
 
     def correct(self, question: str) -> str:
-        from ..lexical import correct
-
         def known(words):
             with self.store.transaction() as conn:
                 return {w for (w,) in conn.execute("SELECT word FROM words WHERE word = ANY(%s)", (words,))}
@@ -434,8 +431,6 @@ class Index(Reading):
     def candidates(self, questions: list[str], vectors: np.ndarray, pool: int, only: list) -> list[Candidates]:
         """Per question: the union of each retriever's best `pool` rows with their four scores, the
         heading flags, and each score's mean and spread over all rows (see `qa.retrieve.fuse`)."""
-        from ..lexical import _tokenize
-
         self.refresh()
         out = []
         with self.store.transaction() as conn:
@@ -508,15 +503,11 @@ class Sessions:
         self._turn = threading.local()  # the transaction of the turn this thread is in, if any
 
     def create(self, owner: str | None = None) -> str:
-        from ..conversation import Conversation
-
         sid = uuid.uuid4().hex
-        self.save(sid, Conversation(), owner)
+        self.save(sid, {}, owner)
         return sid
 
-    def get(self, sid: str, owner: str | None = None):
-        from ..conversation import Conversation
-
+    def get(self, sid: str, owner: str | None = None) -> dict | None:
         with self.store.transaction() as conn:
             row = conn.execute("SELECT state, updated, owner FROM sessions WHERE id = %s", (sid,)).fetchone()
             if row is None or (owner is not None and row[2] != owner):
@@ -524,13 +515,12 @@ class Sessions:
             if time.time() - row[1] > self.idle:
                 conn.execute("DELETE FROM sessions WHERE id = %s", (sid,))
                 return None
-            return Conversation.from_dict(row[0])
+            return row[0]
 
     @contextmanager
     def turn(self, sids: list[str]):
-        """The conversations `sids`, locked until the block ends; `save` inside writes in the same transaction."""
-        from ..conversation import Conversation
-
+        """The conversations' states `sids`, locked until the block ends; `save` inside writes in the same
+        transaction."""
         with self.store.transaction() as conn:
             fresh = time.time() - self.idle  # an idle conversation starts again, as the embedded store's does
             rows = {sid: state for sid, state, updated in conn.execute(
@@ -538,15 +528,15 @@ class Sessions:
                 if updated >= fresh}
             self._turn.conn = conn
             try:
-                yield {sid: Conversation.from_dict(rows[sid]) if sid in rows else None for sid in sids}
+                yield {sid: rows.get(sid) for sid in sids}
             finally:
                 self._turn.conn = None
 
-    def save(self, sid: str, conv, owner: str | None = None) -> None:
+    def save(self, sid: str, state: dict, owner: str | None = None) -> None:
         now = time.time()
         sql = ("INSERT INTO sessions (id, state, created, updated, owner) VALUES (%s, %s, %s, %s, %s) ON CONFLICT (id)"
                " DO UPDATE SET state = excluded.state, updated = excluded.updated")
-        args = (sid, json.dumps(conv.to_dict(), ensure_ascii=False), now, now, owner)
+        args = (sid, json.dumps(state, ensure_ascii=False), now, now, owner)
         conn = getattr(self._turn, "conn", None)
         if conn is not None:  # inside this thread's turn: written in its transaction
             conn.execute(sql, args)
@@ -601,80 +591,37 @@ def collection_names(url: str) -> list[str]:
 
 def open_index(url: str, rebuild: bool = True, progress=None) -> Index:
     """The documents in the store at `url`, brought up to date first as `qa.library.load` does."""
-    from ..index import staleness
-
     index = Index(connect(url))
     why = staleness(index.manifest)
     if why:
         if not rebuild:
             raise IndexStale(f"the store is out of date ({why}); bring it up to date with: python cli.py update --store URL")
-        update(url, progress=progress)
+        update(Shelf(url), progress=progress)
         index.refresh()
     return index
 
 
 def build(paths: list[str], url: str, progress=None, skipped=None, glob=None, exclude=None) -> dict:
-    from ..index import read_documents, read_parts
-
+    """Index `paths` into the store at `url` anew (its documents before are dropped)."""
     docs = read_documents(paths, skipped, glob, exclude)
     return write(connect(url), read_parts(docs, progress=progress), set(), everything=True)
 
 
-def _indexed(url: str) -> list[tuple[Document, dict]]:
-    with connect(url).transaction() as conn:
-        return [(Document(path=p, text="", sha256=h, title=t), e) for p, h, t, e in
-                conn.execute("SELECT path, sha256, title, entry FROM documents ORDER BY id")]
+class Shelf:
+    """The library commands' view of the store at `url` (`qa.library.Shelf`): a change is one
+    transaction (`write`)."""
 
+    def __init__(self, url: str, collection: str | None = None):
+        self.url = url
+        self.name = "the PostgreSQL store" + (f" (collection {collection})" if collection else "")
 
-def add(url: str, paths: list[str], progress=None, report=None, glob=None, exclude=None) -> dict:
-    from ..index import read_documents, read_parts
+    def indexed(self) -> list[tuple[Document, dict | None]]:
+        with connect(self.url).transaction() as conn:
+            return [(Document(path=p, text="", sha256=h, title=t), e) for p, h, t, e in
+                    conn.execute("SELECT path, sha256, title, entry FROM documents ORDER BY id")]
 
-    have = {d.path: d for d, _ in _indexed(url)}
-    docs = read_documents(paths, report, glob, exclude)
-    fresh = [d for d in docs if d.path not in have or have[d.path].sha256 != d.sha256]
-    if not fresh:
-        return {"added": 0, "updated": 0, "removed": 0, "unchanged": len(have)}
-    write(connect(url), read_parts(fresh, progress=progress), set())
-    updated = sum(d.path in have for d in fresh)
-    return {"added": len(fresh) - updated, "updated": updated, "removed": 0, "unchanged": len(have) - updated}
+    def folders(self) -> list[dict]:
+        return []  # a database build keeps no folders to look in again
 
-
-def remove(url: str, names: list[str]) -> dict:
-    from ..library import _matches
-
-    docs = _indexed(url)
-    gone = set()
-    for name in names:
-        resolved = str(Path(name).resolve())
-        hit = {d.path for d, _ in docs if _matches(d, name, resolved)}
-        if not hit:
-            raise BadDocument(f"no indexed document matches {name!r}; list them with: python cli.py docs")
-        gone |= hit
-    if len(gone) == len(docs):
-        raise BadDocument("that would remove every document; build a new index instead (python cli.py build PATH...).")
-    write(connect(url), [], gone)
-    return {"added": 0, "updated": 0, "removed": len(gone), "unchanged": len(docs) - len(gone)}
-
-
-def update(url: str, progress=None, report=None) -> dict:
-    from ..index import _unchanged, read_documents, read_parts
-
-    say = report or (lambda line: None)
-    docs = _indexed(url)
-    gone, fresh = set(), []
-    for d, entry in docs:
-        if not Path(d.path).is_file():
-            gone.add(d.path)
-            say(f"removed {d.path}: the file is gone")
-        elif not _unchanged(entry or {"path": d.path, "sha256": d.sha256}):
-            try:
-                fresh += read_documents([d.path])
-            except BadDocument as e:
-                say(f"removed {e}")
-                gone.add(d.path)
-    if not gone and not fresh:
-        return {"added": 0, "updated": 0, "removed": 0, "unchanged": len(docs)}
-    if len(gone) == len(docs):
-        raise IndexStale("every document of the store is gone; build it anew with: python cli.py build PATH... --store URL")
-    write(connect(url), read_parts(fresh, progress=progress), gone)
-    return {"added": 0, "updated": len(fresh), "removed": len(gone), "unchanged": len(docs) - len(fresh) - len(gone)}
+    def change(self, new: list, gone: set[str], folders: list[dict] | None = None) -> None:
+        write(connect(self.url), new, gone)

@@ -1,6 +1,7 @@
 """Conversations kept across requests and restarts: one SQLite file beside the index (never inside a
 generation, which is immutable), one row a session, written in one transaction a turn, dropped after
-an idle time."""
+an idle time. A conversation is kept as its saved state (`Conversation.to_dict`): the store holds
+data, the conversation logic lives above it."""
 from __future__ import annotations
 
 import json
@@ -10,8 +11,6 @@ import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
-
-from ..conversation import Conversation
 
 SCHEMA = """CREATE TABLE IF NOT EXISTS sessions (
     id TEXT PRIMARY KEY, state TEXT NOT NULL, created REAL NOT NULL, updated REAL NOT NULL)"""
@@ -54,12 +53,12 @@ class SessionStore:
     def create(self, owner: str | None = None) -> str:
         """A new conversation under an unguessable id, kept for `owner` (None: anyone with access)."""
         sid = uuid.uuid4().hex
-        self.save(sid, Conversation(), owner)
+        self.save(sid, {}, owner)
         return sid
 
-    def get(self, sid: str, owner: str | None = None) -> Conversation | None:
-        """The conversation, or None when there is none, it belongs to another owner than a given one,
-        or it has been idle too long (then it is dropped)."""
+    def get(self, sid: str, owner: str | None = None) -> dict | None:
+        """The conversation's state, or None when there is none, it belongs to another owner than a
+        given one, or it has been idle too long (then it is dropped)."""
         with self._lock:
             row = self._db.execute("SELECT state, updated, owner FROM sessions WHERE id = ?", (sid,)).fetchone()
             if row is None or (owner is not None and row[2] != owner):
@@ -67,16 +66,16 @@ class SessionStore:
             if time.time() - row[1] > self.idle:
                 self._db.execute("DELETE FROM sessions WHERE id = ?", (sid,))
                 return None
-            return Conversation.from_dict(json.loads(row[0]))
+            return json.loads(row[0])
 
     @contextmanager
     def turn(self, sids: list[str]):
-        """The conversations `sids` (None where there is none), for one turn of each (this process
-        is their only writer)."""
+        """The conversations' states `sids` (None where there is none), for one turn of each (this
+        process is their only writer)."""
         yield {sid: self.get(sid) for sid in sids}
 
-    def save(self, sid: str, conv: Conversation, owner: str | None = None) -> None:
-        """Write the conversation; its owner is the one it was created with (`owner` is for creation)."""
+    def save(self, sid: str, state: dict, owner: str | None = None) -> None:
+        """Write the conversation's state; its owner is the one it was created with (`owner` is for creation)."""
         now = time.time()
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
@@ -84,7 +83,7 @@ class SessionStore:
                 self._db.execute(
                     "INSERT INTO sessions (id, state, created, updated, owner) VALUES (?, ?, ?, ?, ?) "
                     "ON CONFLICT(id) DO UPDATE SET state = excluded.state, updated = excluded.updated",
-                    (sid, json.dumps(conv.to_dict(), ensure_ascii=False), now, now, owner))
+                    (sid, json.dumps(state, ensure_ascii=False), now, now, owner))
                 self._db.execute("DELETE FROM sessions WHERE updated < ?", (now - self.idle,))
                 self._db.execute("COMMIT")
             except BaseException:
