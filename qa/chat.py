@@ -5,11 +5,10 @@ from typing import Callable
 
 from rich.console import Console
 
-from .read.combine import signals, threshold
 from .config import settings
 from .conversation import Conversation
 from .errors import QAError
-from .pipeline import ask, check_question
+from .pipeline import ask, check_question, explain
 from .render import render_answer
 
 HELP = """Ask a question in plain words; follow-ups ("And the net profit?") are understood.
@@ -93,8 +92,9 @@ def _command(line: str, out: Console, last, conv) -> str | None:
     elif cmd == "/why":
         out.print(f"Question type: {last.qtype}\nRead as: {last.rewritten or last.question}", markup=False)
         if last.features:
-            out.print(f"Confidence {last.confidence:.2f} (abstains below {threshold(settings().abstain_below):.2f}); strongest signals:", markup=False)
-            for name, c in signals(last.features):
+            cutoff, strongest = explain(last)
+            out.print(f"Confidence {last.confidence:.2f} (abstains below {cutoff:.2f}); strongest signals:", markup=False)
+            for name, c in strongest:
                 out.print(f"  {'+' if c > 0 else '-'} {name} ({c:+.2f})", markup=False)
     else:
         out.print(f"Unknown command {cmd}; /help lists them.", markup=False)

@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass, field
 
 from .lexical import LITERAL
+from .question import analyze_batch
 
 PERSON_PRONOUNS = {"he", "she", "him", "his", "her", "hers", "himself", "herself"}
 THING_PRONOUNS = {"it", "its", "this", "that"}
@@ -96,6 +97,17 @@ class Conversation:
     def remember(self, question: str, rewritten: str, answer: str | None, qtype: str = "", cited: str = "") -> None:
         self.turns.append(Turn(question, rewritten, answer, qtype, cited))
         del self.turns[:-KEPT_TURNS]
+
+    @classmethod
+    def replayed(cls, exchanges: list[tuple[str, str | None, str]]) -> "Conversation":
+        """The conversation that a client's own history makes (OpenAI's messages): each earlier
+        (question, answer or None, cited sentence) read again in turn as a follow-up is, its answer
+        type told from the question as read. Only the last KEPT_TURNS are read, so the cost is bounded."""
+        conv = cls()
+        for q, said, cited in exchanges[-KEPT_TURNS:]:
+            rewritten = conv.rewrite(q)
+            conv.remember(q, rewritten, said, analyze_batch([rewritten])[0].qtype, cited)
+        return conv
 
     def to_dict(self) -> dict:
         return {"turns": [t.__dict__ for t in self.turns]}

@@ -12,6 +12,7 @@ from .errors import BadQuestion
 from .index import build
 from .library import load
 from .question import Question, analyze_batch
+from .read.combine import signals, threshold
 from .read.reading import read_batch
 from .records import Answer, FactQuery, Hit
 from .retrieve import retrieve_batch
@@ -109,3 +110,9 @@ def select_facts(index: DocumentStore, kind: str | None = None, subject: str | N
 def ask(index: DocumentStore, question: str, session: Conversation | None = None, **kw) -> Answer:
     """One question; keywords as ask_batch's (`scopes` a one-element list)."""
     return ask_batch(index, [question], [session], **kw)[0]
+
+
+def explain(answer: Answer) -> tuple[float, list[tuple[str, float]]]:
+    """Why an answer's confidence is what it is: the confidence below which the bot abstains, and the
+    features that moved it most (described, with their signed contribution), for the chat's /why."""
+    return threshold(settings().abstain_below), signals(answer.features) if answer.features else []

@@ -12,7 +12,6 @@ from typing import Iterator
 from ..conversation import KEPT_TURNS, Conversation
 from ..errors import BadQuestion
 from ..pipeline import check_text
-from ..question import analyze_batch
 
 MODEL_ID = "qa-bot"
 NO_ANSWER = "The documents do not answer this."
@@ -47,21 +46,17 @@ def question_and_history(messages) -> tuple[str, Conversation]:
     if not users:
         raise BadQuestion("the messages hold no user message to answer.")
     last = users[-1]
-    conv = Conversation()
     earlier = [m for m in messages[:last] if m.role in ("user", "assistant")]
-    recent = set([i for i, m in enumerate(earlier) if m.role == "user"][-KEPT_TURNS:])
+    exchanges = []
     for i, m in enumerate(earlier):
-        if i not in recent:
-            continue
-        q = " ".join(text_of(m.content).split())
+        q = " ".join(text_of(m.content).split()) if m.role == "user" else ""
         if not q:
             continue
         reply = next((text_of(x.content) for x in earlier[i + 1:i + 2] if x.role == "assistant"), "")
         said = reply.split("\n\n", 1)[0].strip()
         cited = re.search(r"^\[1\] [^\n]*?\(\d+-\d+\): (.*)$", reply, re.M)  # the first source, as reply_text writes it
-        rewritten = conv.rewrite(q)
-        conv.remember(q, rewritten, None if not said or said == NO_ANSWER else said,
-                      analyze_batch([rewritten])[0].qtype, cited.group(1) if cited else "")
+        exchanges.append((q, None if not said or said == NO_ANSWER else said, cited.group(1) if cited else ""))
+    conv = Conversation.replayed(exchanges)
     return text_of(messages[last].content), conv
 
 
