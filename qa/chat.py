@@ -7,6 +7,7 @@ from rich.console import Console
 
 from .config import settings
 from .conversation import Conversation
+from .embed import question_encoder
 from .errors import QAError
 from .pipeline import ask, check_question, explain
 from .render import render_answer
@@ -39,8 +40,6 @@ def run_chat(open_index: Callable, out: Console, err: Console) -> None:
 
     with out.status("Loading the index and the model..."):
         index = open_index()
-        from .embed import question_encoder
-
         question_encoder()
     out.print("Ask about the documents. /help for commands, Ctrl-D to leave.")
     prompt = PromptSession(history=FileHistory(str(history_file())))

@@ -5,6 +5,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .errors import QAError
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 MODEL_NAME = "all-MiniLM-L6-v2"
@@ -77,7 +79,6 @@ def _ask_keys() -> tuple[str, ...]:
         try:
             lines = Path(path).read_text(encoding="utf-8").splitlines()
         except OSError as e:
-            from .errors import QAError
 
             raise QAError(f"QA_ASK_KEYS_FILE {path}: cannot be read ({e.strerror}).") from None
         keys += [line.split("#", 1)[0].strip() for line in lines]

@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass, field
 
 from .lexical import LITERAL
+from .nlp import english
 from .question import analyze_batch
 
 PERSON_PRONOUNS = {"he", "she", "him", "his", "her", "hers", "himself", "herself"}
@@ -66,8 +67,6 @@ class Conversation:
         """The question made to stand alone in the light of the earlier turns (unchanged when it does)."""
         if not self.turns:
             return question
-        from .nlp import english
-
         nlp = english()
         # the last turn that was a whole question (a fragment's own antecedents are the turn's before it)
         prev_doc = next((d for d in (nlp(t.rewritten) for t in reversed(self.turns)) if _has_verb(d)), nlp(self.turns[-1].rewritten))

@@ -16,7 +16,7 @@ from .batch import CHUNK
 from .collections import store_of
 from .config import settings
 from .pipeline import ask_batch, check_question, open_index
-from .store import is_database
+from .store import is_database, postgres
 
 SHORT_WORDS = 12
 
@@ -70,8 +70,6 @@ def _cached_index(docs: list[Path], folder: Path, progress=None):
     its own named by the documents (the store's default collection is never touched by an eval)."""
     cfg = settings()
     if is_database(cfg.store):
-        from .store import postgres
-
         key = "\n".join(sorted(str(Path(d).resolve()) for d in docs)) + "\n" + folder.name
         name = "eval-" + hashlib.sha256(key.encode()).hexdigest()[:16]
         if not postgres.has_collection(cfg.store, name):

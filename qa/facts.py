@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from . import quantities as qn
-from .periods import normalize, previous_year
+from .periods import _year_in, normalize, previous_year
 from .records import Document, Fact, Sentence
 
 ENTITY_KINDS = {"PERSON": "person", "ORG": "organization", "GPE": "place", "LOC": "place", "FAC": "place",
@@ -69,15 +69,12 @@ def extract_facts(doc: Document, units: list[Sentence], nlp=None) -> list[Fact]:
 
 
 def _explicit_year(text: str) -> int | None:
-    from .periods import _year_in
-
     return _year_in(text)
 
 
 def _sentence_facts(doc: Document, s: Sentence, spans, base, state) -> list[Fact]:
     out: list[Fact] = []
     toks = s.tokens
-    lemmas = {t.lemma for t in toks}
     periods = [(i, j, normalize(text, base, state["year"]), text) for i, j, label, text in spans if label in ("DATE", "TIME")]
     sentence_period = next((p for _, _, p, _ in periods if p), None) or state["period"]
     if sentence_period:

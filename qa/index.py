@@ -28,9 +28,13 @@ from . import dense
 from .store import sqlite as store
 from .store.sessions import SessionStore
 from .config import FORMAT_VERSION, MODEL_SHA256
-from .errors import BadDocument, IndexCorrupt, IndexMissing, IndexStale
+from .embed import default_encoder
+from .errors import BadDocument, IndexCorrupt, IndexMissing
+from .facts import extract_facts
 from .generation import Part, windows, write_generation
+from .ingest import collect, read_document, split_many
 from .lexical import Lexical, correct
+from .nlp import english
 from .records import Candidates, Document, Fact, FactQuery, Hit, Sentence
 from .search import candidates
 
@@ -308,8 +312,6 @@ def read_parts_resumably(work: Path, docs: list[Document], encoder=None, progres
             parts += pickle.loads(saved.read_bytes())
             continue
         if encoder is None:
-            from .embed import default_encoder
-
             encoder = default_encoder()
         chunk = read_parts(docs[start:start + RESUMABLE_CHUNK], encoder)
         tmp = saved.with_suffix(".tmp")
@@ -327,17 +329,11 @@ def read_parts(docs: list[Document], encoder=None, progress: Progress | None = N
     read, nothing can be embedded and one core waits."""
     from concurrent.futures import ThreadPoolExecutor, wait
 
-    from .facts import extract_facts
-    from .ingest import split_many
-    from .nlp import english
-
     if not docs:
         return []
     say = progress or (lambda *a: None)
     nlp = english()
     if encoder is None:
-        from .embed import default_encoder
-
         encoder = default_encoder()
     groups: list[tuple[list, int, object]] = []  # (analysed documents, their unit count, their vectors' future)
     embedded = [0]  # texts embedded so far: the encoder reports them from one call at a time, one lane at a time
@@ -396,8 +392,6 @@ def parse_groups(docs: list[Document]):
 def read_documents(paths: list[str], skipped: Callable[[str], None] | None = None, glob: str | None = None,
                    exclude: list[str] | None = None) -> list[Document]:
     """The readable documents among `paths` (folders walked); see `build` for the unreadable."""
-    from .ingest import collect, read_document  # reading documents is for builds: not on the question path
-
     if not paths:
         raise BadDocument("no documents given; name at least one file or folder.")
     files = collect(paths, glob, exclude)

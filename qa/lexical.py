@@ -13,6 +13,8 @@ from typing import Callable
 
 import numpy as np
 
+from .embed import model_dir
+
 WORD = re.compile(r"[A-Za-z][A-Za-z'\-]+|\d[\d,.]*")
 
 
@@ -215,8 +217,6 @@ def with_other_forms(stems: list[str]) -> list[str]:
 def dictionary_words() -> frozenset[str]:
     """English words the encoder's WordPiece vocabulary holds whole ("original", "chairs"): a question
     may use them though no document does, so they are never "corrected" into a document's word."""
-    from .embed import model_dir
-
     lines = (model_dir() / "vocab.txt").read_text(encoding="utf-8").split("\n")
     return frozenset(w for w in lines if w.isalpha() and w.islower())
 

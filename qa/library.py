@@ -8,7 +8,6 @@ at any point leaves the old index."""
 from __future__ import annotations
 
 import fnmatch
-import functools
 from pathlib import Path
 from typing import Callable, Protocol
 
@@ -141,27 +140,6 @@ def update(shelf: Shelf, progress: Progress | None = None, report: Report | None
         raise IndexStale(f"every document of {shelf.name} is gone; build it anew with: python cli.py build PATH...")
     shelf.change(read_parts(fresh + arrived, progress=progress), gone)
     return _counts(added=len(arrived), updated=len(fresh), removed=len(gone), unchanged=len(docs) - len(gone) - len(fresh))
-
-
-def commands(folder: Path | None = None, collection: str | None = None):
-    """The library commands (add, remove, update) of the store in use, bound to it, and where they
-    work: the PostgreSQL store when QA_STORE names one, else the embedded index at `folder`; in
-    `collection` (default: the setting's). The CLI and the server's document routes both change
-    documents through these."""
-    from .collections import collection_name, folder_of, store_of
-    from .config import settings
-    from .store import is_database
-
-    cfg = settings()
-    name = collection_name(cfg.collection if collection is None else collection)
-    if is_database(cfg.store):
-        from .store import postgres  # psycopg is imported only where a database is the store
-
-        shelf = postgres.Shelf(store_of(cfg.store, name), name)
-    else:
-        shelf = EmbeddedShelf(folder_of(Path(folder or cfg.index_dir), name))
-    return {"add": functools.partial(add, shelf), "remove": functools.partial(remove, shelf),
-            "update": functools.partial(update, shelf)}, shelf.name
 
 
 def _matches(doc: Document, name: str, resolved: str) -> bool:

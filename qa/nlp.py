@@ -5,6 +5,7 @@ import sys
 from functools import lru_cache
 
 from .config import SPACY_MODEL
+from .cores import one_blas_thread
 from .errors import ModelError
 
 
@@ -28,8 +29,6 @@ def _products_on_numpy(nlp) -> None:
     paragraphs of SQuAD and news text) in 31% less time (35.4 -> 24.3 s), measured on this machine
     kind. A build's spaCy shares the two cores with the encoder's lanes, so its time is the build's."""
     from thinc.api import NumpyOps
-
-    from .cores import one_blas_thread
 
     ops = NumpyOps(use_blis=False)
     for _, component in nlp.pipeline:

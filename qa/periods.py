@@ -4,6 +4,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from .quantities import parse_number
+
 ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4,
             "last": 4, "final": 4}
 PARTS = {"early": "early", "earlier": "early", "beginning": "early", "start": "early", "mid": "mid", "middle": "mid",
@@ -52,8 +54,6 @@ def normalize(text: str, base: dt.date | None, context_year: int | None = None) 
             return (base - dt.timedelta(days=1)).isoformat()
         m = re.search(r"\b(next|past|last|coming)\s+(\d+|[a-z]+)\s+years?\b", low)
         if m:
-            from .quantities import parse_number
-
             n = parse_number([m.group(2)])
             if n:
                 n = int(n)

@@ -1,6 +1,7 @@
 """One way in: ask(question) is ask_batch([question])[0], for the CLI, the chat and the server alike."""
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -8,16 +9,17 @@ from .collections import UnknownCollection, collection_name, folder_of, store_of
 from .config import Settings, settings
 from .cores import one_blas_thread
 from .conversation import Conversation
+from .embed import question_encoder
 from .errors import BadQuestion
 from .index import build
-from .library import load
+from .library import EmbeddedShelf, add, load, remove, update
 from .question import Question, analyze_batch
 from .read.combine import signals, threshold
 from .read.reading import read_batch
 from .records import Answer, FactQuery, Hit
 from .retrieve import retrieve_batch
 from .scope import Scope, rows_in
-from .store import DocumentStore, is_database
+from .store import DocumentStore, is_database, postgres
 
 
 # NUL and the other control characters but tab, newline and carriage return; lone UTF-16 surrogates
@@ -52,8 +54,6 @@ def open_index(folder: Path | None = None, cfg: Settings | None = None, rebuild:
     cfg = cfg or settings()
     name = collection_name(cfg.collection if collection is None else collection)
     if is_database(cfg.store):
-        from .store import postgres
-
         if name is not None and not postgres.has_collection(cfg.store, name):
             raise UnknownCollection(f"no collection {name!r} in the PostgreSQL store; make it with: "
                                     f"python cli.py --collection {name} build PATH...")
@@ -80,8 +80,6 @@ def ask_batch(index: DocumentStore, questions: list[str], sessions: list[Convers
     sessions = sessions or [None] * len(questions)
     only = [rows_in(index, s) if s else None for s in (scopes or [None] * len(questions))]
     if encoder is None:
-        from .embed import question_encoder
-
         encoder = question_encoder()
     rewritten = [c.rewrite(q) if c else q for q, c in zip(questions, sessions)]
     parsed, hits = retrieve(index, rewritten, max(cfg.candidates, k or cfg.k), encoder, only)
@@ -116,3 +114,18 @@ def explain(answer: Answer) -> tuple[float, list[tuple[str, float]]]:
     """Why an answer's confidence is what it is: the confidence below which the bot abstains, and the
     features that moved it most (described, with their signed contribution), for the chat's /why."""
     return threshold(settings().abstain_below), signals(answer.features) if answer.features else []
+
+
+def library_commands(folder: Path | None = None, collection: str | None = None):
+    """The library commands (add, remove, update) of the store in use, bound to it, and where they
+    work: the PostgreSQL store when QA_STORE names one, else the embedded index at `folder`; in
+    `collection` (default: the setting's). The CLI and the server's document routes both change
+    documents through these."""
+    cfg = settings()
+    name = collection_name(cfg.collection if collection is None else collection)
+    if is_database(cfg.store):
+        shelf = postgres.Shelf(store_of(cfg.store, name), name)
+    else:
+        shelf = EmbeddedShelf(folder_of(Path(folder or cfg.index_dir), name))
+    return {"add": functools.partial(add, shelf), "remove": functools.partial(remove, shelf),
+            "update": functools.partial(update, shelf)}, shelf.name

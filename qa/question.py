@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .question_words import tag
+
 # Entity labels wanted by each answer type, best first (spaCy's OntoNotes labels).
 WANTED = {
     "date": ["DATE", "TIME"],
@@ -69,8 +71,6 @@ class Question:
 
 def analyze_batch(texts: list[str]) -> list[Question]:
     """Questions read from their words' usual analyses (qa.question_words), without loading spaCy."""
-    from .question_words import tag
-
     return [analyze_parsed(t, tag(t)) for t in texts]
 
 

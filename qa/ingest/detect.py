@@ -57,13 +57,3 @@ def read_document(path: str | Path) -> Document:
     return Document(path=str(p.resolve()), text=doc.text, sha256=hashlib.sha256(data).hexdigest(), title=doc.title,
                     date=doc.date, format=kind, pages=doc.pages, skip=doc.skip, blocks=doc.blocks,
                     literals=doc.literals, code=doc.code)
-
-
-def decode_text(path: Path, data: bytes) -> str:
-    """UTF-8 text, or one sentence saying why the bytes are not."""
-    if b"\x00" in data:
-        raise BadDocument(f"{path}: looks binary; give a UTF-8 text, Markdown, HTML, PDF or DOCX file.")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise BadDocument(f"{path}: not UTF-8 text (bad byte at {e.start}); convert it to UTF-8 first.") from None

@@ -8,6 +8,8 @@ import re
 from pathlib import Path
 
 from ..records import Document
+from .text import decode_text
+from .units import parse_date
 
 FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)---[ \t]*(?:\n|\Z)", re.S)
 FENCE = re.compile(r"^(```|~~~)[^\n]*\n.*?(?:^\1[ \t]*$|\Z)", re.M | re.S)
@@ -15,8 +17,6 @@ TABLE = re.compile(r"(?:^[ \t]*\|.*\|[ \t]*(?:\n|\Z))+", re.M)
 
 
 def read(path: Path, data: bytes) -> Document:
-    from .detect import decode_text
-
     text = decode_text(path, data)
     title, date, skip = None, None, []
     m = FRONT_MATTER.match(text)
@@ -65,8 +65,6 @@ def _front_matter(block: str) -> tuple[str | None, str | None]:
     if isinstance(date, (dt.date, dt.datetime)):
         date = date.isoformat()[:10]
     elif isinstance(date, str):
-        from .units import parse_date
-
         date = parse_date(date)
     else:
         date = None

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
+
+from ..embed import model_dir
 
 CLS, SEP, PAD = 101, 102, 0
 MAX_LEN = 160          # tokens in all
@@ -35,8 +36,6 @@ def tokenizer(path: str | None = None):
     from tokenizers import Tokenizer
 
     if path is None:
-        from ..embed import model_dir
-
         path = str(model_dir() / "tokenizer.json")
     tok = Tokenizer.from_file(path)
     tok.no_truncation()

@@ -18,6 +18,7 @@ from ..records import PROSE_KINDS, Fact, FactQuery, Hit
 from .absent import absent_share
 from .combine import candidate_features, confidence, confidence_features, rerank_scores, weights
 from .literal import literal_answer, term_of
+from .reader import default_reader
 from .say import is_yes_no, say
 from .typed import is_typed, typed_choice
 
@@ -103,8 +104,6 @@ def terms_as_descriptions(index, hits: list[Hit], n: int) -> list[Hit]:
 def read_batch(index, questions: list[Question], hits: list[list[Hit]], cfg: Settings, reader=None) -> list[Read]:
     """One Read per question; `hits` are each question's fused candidates, best first."""
     if reader is None:
-        from .reader import default_reader
-
         reader = default_reader()
     hits = [terms_as_descriptions(index, hs, cfg.read_candidates) for hs in hits]
     readings = read_candidates(index, questions, hits, cfg.read_candidates, reader)

@@ -19,13 +19,16 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ..batch import answer_requests
-from ..collections import DEFAULT, UnknownCollection, collection_name, embedded_names, folder_of
+from ..collections import DEFAULT, UnknownCollection, collection_name, embedded_names, folder_of, store_of
 from ..config import ServeSettings, settings
 from ..conversation import Conversation
 from ..errors import BadDocument, BadQuestion, QAError
-from ..pipeline import check_question, check_text, open_index, select_facts
+from ..embed import question_encoder
+from ..index import build
+from ..read.reader import default_reader
+from ..pipeline import check_question, check_text, library_commands, open_index, select_facts
 from ..scope import make_scope, rows_in
-from ..store import is_database
+from ..store import is_database, postgres
 
 log = logging.getLogger(__name__)
 RECENT_ANSWERS = 10_000
@@ -73,9 +76,6 @@ class Service:
         self.index_dir = index_dir
         # the collection served (None: the default one); `collection` None takes the setting's
         self.collection = collection_name(settings().collection if collection is None else collection)
-        from ..embed import question_encoder
-        from ..read.reader import default_reader
-
         question_encoder.start()
         default_reader.start()
         self.index = open_index(index_dir, rebuild=False, collection=self.collection or DEFAULT)
@@ -314,11 +314,9 @@ class Service:
         """A library command on a thread of its own, one change at a time: reading and embedding a
         document never holds up questions, which are answered from the old generation until the new
         one is whole (the worker follows the store before its next batch)."""
-        from ..library import commands
-
         def run():
             with self._writing:
-                return commands(self.index_dir, self.collection or DEFAULT)[0][command](paths)
+                return library_commands(self.index_dir, self.collection or DEFAULT)[0][command](paths)
 
         return await asyncio.wait_for(asyncio.to_thread(run), self.cfg.request_timeout * 5)
 
@@ -373,8 +371,6 @@ class Collections:
     def names(self) -> list[str]:
         """The collections of the store: the default one and those built beside it."""
         if is_database(settings().store):
-            from ..store import postgres
-
             named = postgres.collection_names(settings().store)
         else:
             named = embedded_names(Path(self.default.index_dir or settings().index_dir))
@@ -407,9 +403,6 @@ class NewCollection:
     async def add_document(self, name: object, data: bytes) -> dict:
         """Build the collection from this one document (as `cli.py --collection NAME build` would), then
         serve it; one collection made at a time, and a second upload that raced this one is added to it."""
-        from ..collections import store_of
-        from ..index import build
-
         name = upload_name(name)
         shelf, cfg = self.shelf, self.shelf.default.cfg
         base = Path(shelf.default.index_dir or settings().index_dir)
@@ -422,8 +415,6 @@ class NewCollection:
 
                 def run():
                     if is_database(settings().store):
-                        from ..store import postgres
-
                         postgres.build([str(path)], store_of(settings().store, self.collection))
                     else:
                         build([str(path)], folder_of(base, self.collection))

@@ -21,7 +21,6 @@ import time
 import uuid
 from collections import Counter
 from contextlib import contextmanager
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import numpy as np
