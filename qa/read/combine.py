@@ -47,13 +47,14 @@ def candidate_features(readings, choices, fused: list[float], dense: list[float]
     rows = []
     for i, (a, s0, n, (_, _, s, ft), f, d, h) in enumerate(zip(readings.answers, readings.span_scores, readings.nulls,
                                                                  choices, fused, dense, headings)):
-        rows.append({"ans": a, "span": max(s, -10.0), "gap": max(s - n, -20.0), "drop": max(s - s0, -10.0),
-                     "fit": ft if typed else 0.0, "typed": float(typed), "fused": f, "cos": d,
-                     "rank": math.log1p(i), "heading": float(h)})
-    for k in ("ans", "span", "gap", "fused", "cos", "fit"):
+        rows.append({"reader_answers": a, "span_score": max(s, -10.0), "span_over_null": max(s - n, -20.0),
+                     "span_below_first": max(s - s0, -10.0), "kind_fit": ft if typed else 0.0,
+                     "typed_question": float(typed), "retrieval_score": f, "dense_cosine": d, "log_rank": math.log1p(i),
+                     "is_heading": float(h)})
+    for k in ("reader_answers", "span_score", "span_over_null", "retrieval_score", "dense_cosine", "kind_fit"):
         best = max(r[k] for r in rows)
         for r in rows:
-            r["d_" + k] = r[k] - best
+            r[k + "_below_best"] = r[k] - best
     return rows
 
 
@@ -67,12 +68,14 @@ def confidence_features(rows: list[dict[str, float]], scores: list[float], best:
     """What tells a question the documents answer from one they do not."""
     second = max((s for i, s in enumerate(scores) if i != best), default=scores[best] - 6.0)
     r = rows[best]
-    g = {"ans": r["ans"], "span": max(r["span"], -5.0), "gap": r["gap"], "gap_max": max(x["gap"] for x in rows),
-         "rr": scores[best], "rr_margin": min(scores[best] - second, 6.0),
-         "fused": min(r["fused"], 15.0) / 5.0, "cos": r["cos"], "ans_max": max(x["ans"] for x in rows),
-         "yes_no": float(yes_no), "fit": r["fit"], "typed": r["typed"], "drop": r["drop"],
-         "fit_max": max(x["fit"] for x in rows)}
-    g[f"qt={qtype if qtype in QTYPES else 'thing'}"] = 1.0
+    g = {"reader_answers": r["reader_answers"], "span_score": max(r["span_score"], -5.0),
+         "span_over_null": r["span_over_null"], "best_span_over_null": max(x["span_over_null"] for x in rows),
+         "rerank_score": scores[best], "rerank_lead": min(scores[best] - second, 6.0),
+         "retrieval_score": min(r["retrieval_score"], 15.0) / 5.0, "dense_cosine": r["dense_cosine"],
+         "best_reader_answers": max(x["reader_answers"] for x in rows), "yes_no_question": float(yes_no),
+         "kind_fit": r["kind_fit"], "typed_question": r["typed_question"], "span_below_first": r["span_below_first"],
+         "best_kind_fit": max(x["kind_fit"] for x in rows)}
+    g[f"question_type={qtype if qtype in QTYPES else 'thing'}"] = 1.0
     return g
 
 
@@ -85,13 +88,15 @@ def threshold(override: float | None = None) -> float:
     return override if override is not None else weights()["threshold"]
 
 
-SIGNALS = {"ans": "the reader: this passage answers", "span": "the reader's answer span score",
-           "gap": "the reader's span against no answer", "gap_max": "the reader's best span against no answer",
-           "rr": "the reranker's score", "rr_margin": "lead over the next passage", "fused": "retrieval score",
-           "cos": "cosine of the question and the sentence", "ans_max": "the reader's best passage score",
-           "yes_no": "a yes/no question", "fit": "the answer is of the kind asked for",
-           "typed": "the question asks for a kind (date, figure, name)", "drop": "the reader's first choice set aside",
-           "fit_max": "some passage has an answer of the kind asked for"}
+SIGNALS = {"reader_answers": "the reader: this passage answers", "span_score": "the reader's answer span score",
+           "span_over_null": "the reader's span against no answer",
+           "best_span_over_null": "the reader's best span against no answer", "rerank_score": "the reranker's score",
+           "rerank_lead": "lead over the next passage", "retrieval_score": "retrieval score",
+           "dense_cosine": "cosine of the question and the sentence", "best_reader_answers": "the reader's best passage score",
+           "yes_no_question": "a yes/no question", "kind_fit": "the answer is of the kind asked for",
+           "typed_question": "the question asks for a kind (date, figure, name)",
+           "span_below_first": "the reader's first choice set aside",
+           "best_kind_fit": "some passage has an answer of the kind asked for"}
 
 
 def signals(g: dict[str, float], n: int = 3) -> list[tuple[str, float]]:
