@@ -24,7 +24,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5)
     a = ap.parse_args()
-    from qa.index import build
+    from qa.build import build
     from qa.library import load
     from qa.pipeline import ask
 

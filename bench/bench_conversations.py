@@ -33,7 +33,7 @@ def sessions_of(lines: list[dict]) -> dict[str, list[dict]]:
 def run(name: str, sessions: dict[str, list[dict]], docs_of, work: Path, show: bool) -> dict:
     from qa.conversation import Conversation
     from qa.evaluate import norm
-    from qa.index import build
+    from qa.build import build
     from qa.library import load
     from qa.pipeline import ask_batch
 

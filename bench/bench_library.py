@@ -69,7 +69,7 @@ class RandomVectors:
 def throughput(work: Path, sample: int) -> dict:
     from qa.embed import default_encoder
     from qa.generation import windows
-    from qa.index import build
+    from qa.build import build
     from qa.library import load
 
     enc = default_encoder()
@@ -96,7 +96,7 @@ BARE_SAMPLE = 5_000  # units whose texts the bare encoder times; its rate does n
 
 def library(work: Path, docs: int, runs: int) -> dict:
     from qa.embed import default_encoder
-    from qa.index import build
+    from qa.build import build
     from qa.library import EmbeddedShelf, add, remove
 
     folder = work / f"index-{docs}"

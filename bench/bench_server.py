@@ -53,7 +53,7 @@ async def load(url: str, n: int, concurrency: int) -> tuple[float, list[float]]:
 def seed_index_folder() -> Path:
     """A fresh index of the seed article in a temporary folder."""
     from conftest import SEED
-    from qa.index import build
+    from qa.build import build
 
     folder = Path(tempfile.mkdtemp()) / "index"
     doc = folder.parent / SEED.name

@@ -78,7 +78,7 @@ def write_base_docs(work: Path, articles: int | None = None) -> list[str]:
 
 def build_base(work: Path) -> Path:
     """The 10k tier, by the build's own code."""
-    from qa.index import build
+    from qa.build import build
 
     folder = work / "tier-base"
     if not (folder / "CURRENT").exists():
@@ -97,7 +97,9 @@ def throughput(work: Path, articles: int, runs: int = 3) -> dict:
 
     from qa.store import sqlite as store
     from qa.embed import LANES_FROM, default_encoder
-    from qa.index import build, live_generation, windows
+    from qa.build import build
+    from qa.generation import windows
+    from qa.index import live_generation
     from qa.nlp import english
 
     folder = work / f"throughput-{articles}"
@@ -267,7 +269,7 @@ def seed_figures(work: Path, runs: int) -> dict:
     from bench_startup import FLOOR, timed
     from qa.config import settings
     from qa.embed import question_encoder
-    from qa.index import build
+    from qa.build import build
     from qa.library import load
     from qa.pipeline import ask, ask_batch, retrieve
     from qa.read.reader import default_reader

@@ -42,7 +42,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5)
     a = ap.parse_args()
-    from qa.index import build
+    from qa.build import build
 
     folder = Path(tempfile.mkdtemp()) / "index"
     seed = ROOT / "seeds" / "000_04952f5ecc9a8f4e.txt"

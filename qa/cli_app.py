@@ -131,7 +131,7 @@ def build(docs: List[Path] = typer.Argument(..., help="Files or folders: text, M
           index_dir: Optional[Path] = IndexDir,
           glob: Optional[str] = Glob, exclude: List[str] = Exclude):
     """Index documents. Example: python cli.py build seeds/ --index-dir index"""
-    from .index import build as build_index  # at use (see the module's docstring)
+    from .build import build as build_index  # at use (see the module's docstring)
 
     folder = _folder(index_dir)
     skipped: list[str] = []

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from .conversation import Conversation
 from .errors import BadDocument
-from .index import build, live_generation
+from .build import build
+from .index import live_generation
 from .library import load
 from .batch import CHUNK
 from .collections import store_of

@@ -14,10 +14,10 @@ from typing import Callable, Protocol
 from .config import FORMAT_VERSION, MODEL_SHA256
 from .errors import BadDocument, IndexStale
 from .generation import Kept, Part, kept_documents, write_generation
-from .records import Document
-from .index import (Index, Progress, _unchanged, build, folders_of, live_generation, open_generation, read_documents,
-                    read_manifest, read_parts, staleness)
+from .build import build, folders_of, read_documents, read_parts
+from .index import Index, Progress, _unchanged, live_generation, open_generation, read_manifest, staleness
 from .ingest.files import collect
+from .records import Document
 
 Report = Callable[[str], None]
 

@@ -11,7 +11,7 @@ from .cores import one_blas_thread
 from .conversation import Conversation
 from .embed import question_encoder
 from .errors import BadQuestion
-from .index import build
+from .build import build
 from .library import EmbeddedShelf, add, load, remove, update
 from .question import Question, analyze_batch
 from .read.combine import signals, threshold

@@ -16,7 +16,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 @pytest.fixture(scope="session")
 def seed_index(tmp_path_factory) -> Path:
-    from qa.index import build
+    from qa.build import build
 
     folder = tmp_path_factory.mktemp("seed") / "index"
     doc = folder.parent / SEED.name
@@ -27,7 +27,7 @@ def seed_index(tmp_path_factory) -> Path:
 
 def article_index(tmp_path_factory, name: str, text: str):
     """The loaded index of one small article a test writes (`name`.txt)."""
-    from qa.index import build
+    from qa.build import build
     from qa.library import load
 
     folder = tmp_path_factory.mktemp(name)

@@ -1,7 +1,7 @@
 """Answers from the real model over the seed article and a small article the test writes itself."""
 import pytest
 
-from qa.index import build
+from qa.build import build
 from qa.library import load
 from qa.pipeline import ask, ask_batch
 

@@ -3,7 +3,7 @@ import datetime as dt
 
 import pytest
 
-from qa.index import build
+from qa.build import build
 from qa.library import load
 from qa.periods import normalize
 from qa.pipeline import ask

@@ -217,7 +217,7 @@ def test_asciidoctor_wrapped_source_lines_are_whole_sentences(tmp_path, nlp):
 
 
 def test_an_option_reference_answers_with_the_option_and_the_default(tmp_path):
-    from qa.index import build
+    from qa.build import build
     from qa.library import load
     from qa.pipeline import ask
 
@@ -253,7 +253,7 @@ def test_every_public_page_reads_clean_with_headings_from_real_headings(nlp):
 
 
 def test_documentation_questions_are_answered_as_the_page_says(tmp_path):
-    from qa.index import build
+    from qa.build import build
     from qa.library import load
     from qa.pipeline import ask
 

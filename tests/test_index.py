@@ -10,7 +10,8 @@ import pytest
 
 from qa.embed import verified_weights
 from qa.errors import IndexCorrupt, IndexMissing, IndexStale, ModelError
-from qa.index import build, live_generation
+from qa.build import build
+from qa.index import live_generation
 from qa.library import load
 
 from conftest import ROOT, SEED

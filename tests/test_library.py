@@ -163,7 +163,7 @@ def test_a_large_build_interrupted_resumes_where_it_stopped(tmp_path):
     import math
 
     from qa.embed import default_encoder
-    from qa.index import PARSE_DOCUMENTS, RESUMABLE_CHUNK, build
+    from qa.build import PARSE_DOCUMENTS, RESUMABLE_CHUNK, build
     from qa.library import load
 
     files = tmp_path / "docs"

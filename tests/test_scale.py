@@ -6,7 +6,8 @@ import pytest
 from qa import dense
 from qa.dense import top_ids
 from qa.embed import question_encoder
-from qa.index import build, live_generation
+from qa.build import build
+from qa.index import live_generation
 from qa.library import load
 from qa.pipeline import ask
 

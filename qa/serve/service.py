@@ -24,7 +24,7 @@ from ..config import ServeSettings, settings
 from ..conversation import Conversation
 from ..errors import BadDocument, BadQuestion, QAError
 from ..embed import question_encoder
-from ..index import build
+from ..build import build
 from ..read.reader import default_reader
 from ..pipeline import check_question, check_text, library_commands, open_index, select_facts
 from ..scope import make_scope, rows_in

@@ -29,7 +29,8 @@ from ..collections import schema_in, schema_of
 from ..config import FORMAT_VERSION, MODEL_NAME, MODEL_SHA256
 from ..errors import BadDocument, IndexMissing, IndexStale, StoreUnavailable
 from ..generation import document_entry, lexical_texts, unit_terms, windows
-from ..index import InverseFrequency, Reading, Sentences, read_documents, read_parts, staleness
+from ..build import read_documents, read_parts
+from ..index import InverseFrequency, Reading, Sentences, staleness
 from ..lexical import TermCounts, _tokenize, correct
 from ..library import update
 from ..records import PROSE_KINDS, Candidates, Document, Fact, FactQuery, Sentence
