@@ -39,13 +39,13 @@ def hnsw_recall(url: str, vecs: np.ndarray, matrix: np.ndarray) -> dict:
     import psycopg
     from pgvector.psycopg import register_vector
 
-    from qa.store import postgres
+    from qa.store import pgschema, postgres
 
     out: dict = {}
     exact = [set(np.argsort(-(matrix @ v))[:10].tolist()) for v in vecs]
     with psycopg.connect(url, autocommit=True) as conn:
         register_vector(conn)
-        conn.execute(f"SET hnsw.ef_search = {postgres.EF_SEARCH}")
+        conn.execute(f"SET hnsw.ef_search = {pgschema.EF_SEARCH}")
         t = time.perf_counter()
         conn.execute("CREATE INDEX units_embedding_full ON units USING hnsw (embedding vector_ip_ops)")
         out["full_index_s"] = time.perf_counter() - t

@@ -3,8 +3,9 @@
 - embedded (the default): a folder of immutable generations, each a SQLite file (`sqlite.py`, its
   numbered migrations beside the tables they make) with memory-mapped vectors (FAISS above 100,000
   rows) and BM25 files (`qa.index`, `qa.generation`);
-- PostgreSQL with pgvector (`postgres.py`, `QA_STORE=postgresql://...`): one transactional schema
-  with its own numbered migrations, shared by many server replicas.
+- PostgreSQL with pgvector (`postgres.py` reads, `pgschema.py` holds the schema and its numbered
+  migrations and the connections, `pgwrite.py` writes a change; `QA_STORE=postgresql://...`): one
+  transactional schema shared by many server replicas.
 
 Both implement `DocumentStore` (what retrieval and reading ask of an index: documents, sentences and
 facts by id, term frequencies, spelling, candidates for a question, fused by one formula in
