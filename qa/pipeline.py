@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import re
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from .config import Settings, settings
 from .cores import one_blas_thread
 from .conversation import Conversation
 from .embed import question_encoder
-from .errors import BadQuestion
+from .errors import BadQuestion, QAError
 from .build import build
 from .library import EmbeddedShelf, add, load, remove, update
 from .question import Question, analyze_batch
@@ -20,6 +21,8 @@ from .records import Answer, FactQuery, Hit
 from .retrieve import retrieve_batch
 from .scope import Scope, rows_in
 from .store import DocumentStore, is_database, postgres
+
+log = logging.getLogger(__name__)
 
 
 # NUL and the other control characters but tab, newline and carriage return; lone UTF-16 surrogates
@@ -85,8 +88,9 @@ def ask_batch(index: DocumentStore, questions: list[str], sessions: list[Convers
     parsed, hits = retrieve(index, rewritten, max(cfg.candidates, k or cfg.k), encoder, only)
     out = []
     for q, rw, p, r, conv in zip(questions, rewritten, parsed, read_batch(index, parsed, hits, cfg, reader), sessions):
-        out.append(Answer(q, r.text, r.abstained, r.confidence, r.hits[: k or cfg.k], r.facts,
-                          rw if rw != q else None, p.qtype, r.features, r.evidence, r.others))
+        out.append(Answer(question=q, answer=r.text, abstained=r.abstained, confidence=r.confidence,
+                          hits=r.hits[: k or cfg.k], facts=r.facts, rewritten=rw if rw != q else None, qtype=p.qtype,
+                          features=r.features, evidence=r.evidence, others=r.others))
         if conv is not None:
             conv.remember(q, rw, r.text, p.qtype, r.hits[0].sentence.text if r.hits else "")
     return out
@@ -108,6 +112,51 @@ def select_facts(index: DocumentStore, kind: str | None = None, subject: str | N
 def ask(index: DocumentStore, question: str, session: Conversation | None = None, **kw) -> Answer:
     """One question; keywords as ask_batch's (`scopes` a one-element list)."""
     return ask_batch(index, [question], [session], **kw)[0]
+
+
+def ask_requests(index: DocumentStore, part: list[dict], sessions: dict) -> list[tuple[dict, dict]]:
+    """The batch command's and the server's way in: each request ({"question", "session"?, "k"?, "id"?, "scope"?}) with its answer object. Questions with a
+    session are asked in input order (a follow-up needs the turn before it), their conversations taken
+    from and left in `sessions`; questions without one are asked together, in one batch."""
+    results: dict[int, dict] = {}
+    free = [(i, r) for i, r in enumerate(part) if "error" not in r and r.get("session") is None]
+    if free:
+        try:
+            answers = ask_batch(index, [r["question"] for _, r in free], k=max(r.get("k") or settings().k for _, r in free),
+                                scopes=[r.get("scope") for _, r in free])
+        except Exception:  # noqa: BLE001 - one request failed the batch: each asked alone, so only it fails
+            log.warning("a batch of %d questions failed; asking each alone", len(free), exc_info=True)
+            answers = [_one(index, r, None) for _, r in free]
+        for (i, r), a in zip(free, answers):
+            results[i] = a if isinstance(a, dict) else _shape(r, a)
+    for i, r in enumerate(part):
+        if "error" in r:
+            results[i] = _error({"id": r.get("id")}, r["error"])
+        elif r.get("session") is not None:
+            conv = sessions.setdefault(str(r["session"]), Conversation())
+            a = _one(index, r, conv)
+            results[i] = a if isinstance(a, dict) else _shape(r, a)
+    return [(r, results[i]) for i, r in enumerate(part)]
+
+
+def _one(index, r: dict, conv):
+    """One request's answer, or its error object."""
+    try:
+        return ask_batch(index, [r["question"]], [conv], k=r.get("k"), scopes=[r.get("scope")])[0]
+    except QAError as e:
+        return _error(r, str(e))
+    except Exception:  # noqa: BLE001 - a fault of ours on this question must not end the others
+        log.exception("the question %r could not be answered", r.get("question"))
+        return _error(r, "this question could not be answered (an internal error; the log has the details).")
+
+
+def _error(r: dict, message: str) -> dict:
+    return {"id": r.get("id"), "question": r.get("question"), "answer": None, "abstained": True,
+            "confidence": 0.0, "sources": [], "facts": [], "error": message}
+
+
+def _shape(req: dict, a) -> dict:
+    return {"id": req.get("id"), **a.as_dict(req.get("k") or settings().k)}
 
 
 def explain(answer: Answer) -> tuple[float, list[tuple[str, float]]]:

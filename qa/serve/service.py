@@ -18,7 +18,6 @@ from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from ..batch import answer_requests
 from ..collections import DEFAULT, UnknownCollection, collection_name, embedded_names, folder_of, store_of
 from ..config import ServeSettings, settings
 from ..conversation import Conversation
@@ -26,7 +25,7 @@ from ..errors import BadDocument, BadQuestion, QAError
 from ..embed import question_encoder
 from ..build import build
 from ..read.reader import default_reader
-from ..pipeline import check_question, check_text, library_commands, open_index, select_facts
+from ..pipeline import ask_requests, check_question, check_text, library_commands, open_index, select_facts
 from ..scope import make_scope, rows_in
 from ..store import is_database, postgres
 
@@ -81,7 +80,7 @@ class Service:
         self.index = open_index(index_dir, rebuild=False, collection=self.collection or DEFAULT)
         question_encoder()
         default_reader()
-        answer_requests(self.index, [{"question": "What is this about?"}], {})  # loads the rest
+        ask_requests(self.index, [{"question": "What is this about?"}], {})  # loads the rest
         self.sessions = self.index.session_store(self.cfg.session_idle_seconds)
         self._cache: OrderedDict = OrderedDict()
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="qa-answer")
@@ -186,7 +185,7 @@ class Service:
         with self.sessions.turn(ids) as stored:  # in a shared database, these conversations are locked until saved
             convs = {sid: held.get(sid) or Conversation.from_dict(stored.get(sid) or {}) for sid in ids}
             out = []
-            for req, res in answer_requests(self.index, requests, convs):
+            for req, res in ask_requests(self.index, requests, convs):
                 res.pop("id", None)
                 if req.get("conversation") is not None:
                     res.pop("session", None)
