@@ -7,11 +7,10 @@ from typing import Callable, TextIO
 from .config import settings
 from .conversation import Conversation
 from .errors import QAError
-from .pipeline import ask_requests, check_question
+from .pipeline import ask_requests, check_k, check_question
 from .scope import make_scope
 
 CHUNK = 256
-MAX_K = 50  # sources a request may ask for
 
 
 def run_batch(src: TextIO, dst: TextIO, open_index: Callable) -> None:
@@ -41,9 +40,7 @@ def _parse(line: str, n: int, limit: int) -> dict:
         return {"id": None, "error": f"line {n} is not a JSON object."}
     try:
         req["question"] = check_question(req.get("question"), limit)
-        k = req.get("k")
-        if k is not None and (not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= MAX_K):
-            raise QAError(f"k must be a whole number from 1 to {MAX_K}.")
+        check_k(req.get("k"))
         req["scope"] = make_scope(req.get("doc"), req.get("since"), req.get("until"))
     except QAError as e:
         return {"id": req.get("id"), "error": str(e)}

@@ -175,10 +175,11 @@ def ask(question: str = typer.Argument(..., help="The question, in plain words."
         until: Optional[str] = typer.Option(None, "--until", help="Only documents dated on or before, e.g. 2023.")):
     """Answer one question. Example: python cli.py ask "When does mass production start?" """
     _start_loading_models()
-    from .pipeline import ask as ask_one, check_question  # at use (see the module's docstring)
+    from .pipeline import ask as ask_one, check_k, check_question  # at use (see the module's docstring)
     from .scope import make_scope  # at use (see the module's docstring)
 
     q = check_question(question, settings().max_question_chars)
+    check_k(k)
     scope = make_scope(doc, since, until)
     index = _open(index_dir, no_rebuild)
     a = ask_one(index, q, k=k, scopes=[scope])

@@ -50,6 +50,17 @@ def check_question(question: object, limit: int) -> str:
     return q
 
 
+MAX_K = 50  # sources a request may ask for
+
+
+def check_k(k: object) -> int | None:
+    """The number of sources asked for (None: the default), or a BadQuestion: a whole number from 1 to
+    MAX_K (not a boolean, not negative)."""
+    if k is not None and (not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= MAX_K):
+        raise BadQuestion(f"k must be a whole number from 1 to {MAX_K}.")
+    return k
+
+
 def open_index(folder: Path | None = None, cfg: Settings | None = None, rebuild: bool = True, progress=None,
                collection: str | None = None) -> DocumentStore:
     """The index of `collection` (default: the setting's; "default" names the default one) at `folder`;

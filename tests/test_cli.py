@@ -70,7 +70,7 @@ def test_batch_answers_every_line_beside_one_that_is_not_text(seed_index):
 
 
 @pytest.mark.parametrize("name", ["empty", "blank", "huge", "missing-doc", "empty-doc", "binary-doc", "latin1-doc",
-                                  "corrupt", "absent", "not-utf8", "control"])
+                                  "corrupt", "absent", "not-utf8", "control", "negative-k", "zero-k"])
 def test_bad_input_gets_one_clear_line(name, seed_index, tmp_path):
     good = tmp_path / "good"
     shutil.copytree(seed_index, good)
@@ -82,7 +82,7 @@ def test_bad_input_gets_one_clear_line(name, seed_index, tmp_path):
     for f in corrupt.rglob("*"):
         if f.is_file():
             f.write_bytes(b"\x00garbage" * 7)
-    args = {"empty": ["ask", ""], "not-utf8": ["ask", "warranty \udcff?"], "control": ["ask", "why\x07?"], "blank": ["ask", "  \t "], "huge": ["ask", "why " * 25000],
+    args = {"empty": ["ask", ""], "not-utf8": ["ask", "warranty \udcff?"], "control": ["ask", "why\x07?"], "negative-k": ["ask", QUESTION, "--k", "-3"], "zero-k": ["ask", QUESTION, "--k", "0"], "blank": ["ask", "  \t "], "huge": ["ask", "why " * 25000],
             "missing-doc": ["build", str(tmp_path / "nope.txt")], "empty-doc": ["build", str(tmp_path / "empty.txt")],
             "binary-doc": ["build", str(tmp_path / "binary.bin")], "latin1-doc": ["build", str(tmp_path / "latin1.txt")],
             "corrupt": ["ask", QUESTION, "--index-dir", str(corrupt)],

@@ -21,11 +21,11 @@ from pathlib import Path
 from ..collections import DEFAULT, UnknownCollection, collection_name, embedded_names, folder_of, store_of
 from ..config import ServeSettings, settings
 from ..conversation import Conversation
-from ..errors import BadDocument, BadQuestion, QAError
+from ..errors import BadDocument, QAError
 from ..embed import question_encoder
 from ..build import build
 from ..read.reader import default_reader
-from ..pipeline import ask_requests, check_question, check_text, library_commands, open_index, select_facts
+from ..pipeline import ask_requests, check_k, check_question, check_text, library_commands, open_index, select_facts
 from ..scope import make_scope, rows_in
 from ..store import is_database, postgres
 
@@ -111,9 +111,7 @@ class Service:
     # -- questions -------------------------------------------------------------------------------
     def check(self, question: object, k: object = None) -> tuple[str, int | None]:
         q = check_question(question, self.limit)
-        if k is not None and (not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= 50):
-            raise BadQuestion("k must be a whole number from 1 to 50.")
-        return q, k
+        return q, check_k(k)
 
     async def answer(self, question: object, session: str | None = None, k: int | None = None,
                      must_exist: bool = False, conversation: Conversation | None = None,
