@@ -51,7 +51,7 @@ async def run(url: str, n: int, with_hostile: bool) -> dict:
     import httpx
 
     sem = asyncio.Semaphore(16)
-    asks, bad_good, bad_hostile = [], [], []
+    asks, bad_good, bad_hostile, uploads = [], [], [], []
     ask_h = {"Authorization": f"Bearer {ASK}"}
     async with httpx.AsyncClient(base_url=url, timeout=600, limits=httpx.Limits(max_connections=20)) as c:
         sid = (await c.post("/v1/sessions", headers=ask_h)).json()["id"]
@@ -68,8 +68,10 @@ async def run(url: str, n: int, with_hostile: bool) -> dict:
                 q = QUESTIONS[i % len(QUESTIONS)]
                 t = time.perf_counter()
                 if i % 200 == 100:
+                    u0 = time.time()
                     r = await c.post("/v1/documents", json={"name": f"note-{i}.txt", "text": f"Bench note {i} was written."},
                                      headers={"Authorization": f"Bearer {ADMIN}"})
+                    uploads.append((u0, time.time()))
                 elif i % 5 == 1:
                     r = await c.post("/v1/chat/completions", json={"messages": [{"role": "user", "content": q}]}, headers=ask_h)
                 elif i % 5 == 2:
@@ -84,16 +86,19 @@ async def run(url: str, n: int, with_hostile: bool) -> dict:
         stop, found = mp.Event(), mp.Queue()
         poller = mp.Process(target=poll_health, args=(url, stop, found))
         poller.start()
-        t0 = time.perf_counter()
+        t0, t0_wall = time.perf_counter(), time.time()
         await asyncio.gather(*(one(i) for i in range(n)))
         wall = time.perf_counter() - t0
         stop.set()
         health = found.get()
         poller.join()
-    times = [h for h, _ in health]
+    times = [h for _, h, _ in health]
+    # a slow poll, and whether a document upload (a library change on the server) was under way then
+    slow = [(round(at - t0_wall, 1), round(h * 1000), any(u0 - 0.1 <= at <= u1 + 1.0 for u0, u1 in uploads))
+            for at, h, _ in health if h > 0.1]
     return {"wall": wall, "asks": asks, "bad_good": bad_good, "bad_hostile": bad_hostile, "health_max": max(times),
             "health_p99": pct(times, 99), "health_over": sum(h > 0.1 for h in times), "health_n": len(times),
-            "health_codes": {s for _, s in health}}
+            "health_codes": {s for _, _, s in health}, "health_slow": slow}
 
 
 def poll_health(url: str, stop, found) -> None:
@@ -104,9 +109,9 @@ def poll_health(url: str, stop, found) -> None:
     health = []
     with httpx.Client(base_url=url, timeout=60) as c:
         while not stop.is_set():
-            t = time.perf_counter()
+            at, t = time.time(), time.perf_counter()
             r = c.get("/healthz")
-            health.append((time.perf_counter() - t, r.status_code))
+            health.append((at, time.perf_counter() - t, r.status_code))
             time.sleep(0.05)
     found.put(health)
 
@@ -136,6 +141,8 @@ def main() -> None:
               f"{len(r['bad_good'])} | {len(r['bad_hostile'])} | {r['health_n']} | {r['health_p99'] * 1000:.0f} | "
               f"{r['health_max'] * 1000:.0f} | {r['health_over']} |")
     for name, r in rows.items():
+        for at, ms, during in r["health_slow"]:
+            print(f"{name}: /healthz took {ms} ms at {at} s" + (" (a document upload under way)" if during else ""))
         for x in (r["bad_good"] + r["bad_hostile"])[:5]:
             print(name, json.dumps(x))
 
