@@ -213,11 +213,17 @@ def _topic_phrase(doc) -> str | None:
     return text
 
 
+def _code_literal(text: str):
+    """The first option or dotted name in `text` (a match of LITERAL), leaving out abbreviations made of
+    single letters ("U.S.", "e.g."), which name no option or setting."""
+    return next((m for m in LITERAL.finditer(text) if not all(len(part) == 1 for part in m.group().split("."))), None)
+
+
 def _named_thing(doc) -> str | None:
     """The named thing (an organization, a product, a place, a name-like noun such as "git
     credential-cache") the question asks about, or None: the first one named, whole. An option or a
     dotted name is the thing asked about, with the command it is given to ("git clone --jobs")."""
-    literal = LITERAL.search(doc.text)
+    literal = _code_literal(doc.text)
     if literal:  # the whole word it is part of ("Android/Filecoder.C", "--depth=<depth>")
         start = doc.text.rfind(" ", 0, literal.start()) + 1
         end = doc.text.find(" ", literal.end())
@@ -286,7 +292,7 @@ def _is_name(text: str, nlp) -> bool:
     words = text.split()
     if not words or len(words) > 8 or any(ch.isdigit() for ch in text[:1]):
         return False
-    if len(words) == 1 and (LITERAL.fullmatch(text) or re.fullmatch(r"[~.$]?[\w.$-]*/[\w./$-]+", text)):
+    if len(words) == 1 and ((_code_literal(text) and LITERAL.fullmatch(text)) or re.fullmatch(r"[~.$]?[\w.$-]*/[\w./$-]+", text)):
         return True  # an option, a dotted setting or a path ("~/.git-credentials") names one thing
     if any(e.label_ in ("DATE", "TIME", "CARDINAL", "MONEY", "PERCENT", "QUANTITY", "ORDINAL", "PERSON")
            for e in nlp(text).ents):
@@ -399,7 +405,7 @@ def _resolve_pronouns(doc, ref: Referents) -> str | None:
                 rep = ref.topic() if changing and not possessive else ref.thing()
             elif low in GROUP_PRONOUNS and (t.pos_ == "PRON" or possessive):
                 rep = ref.group()
-        if rep and possessive and LITERAL.search(rep) and t.head.i > t.i:
+        if rep and possessive and _code_literal(rep) and t.head.i > t.i:
             # "its default" -> "the default of git clone --jobs": an option takes no "'s"
             changed = True
             out.append("the" + t.whitespace_)

@@ -95,3 +95,10 @@ def test_a_question_finds_the_other_forms_of_its_words():
     assert with_other_forms(["lead", "project"]) == ["lead", "project", "led"]
     assert "bought" in with_other_forms(["buy"]) and "children" in with_other_forms(["child"])
     assert with_other_forms(["project"]) == ["project"]
+
+
+def test_an_abbreviation_is_no_option():
+    """"U.S." and "e.g." match the shape of a dotted setting, but name none: no "of" in place of "'s",
+    and the abbreviation kept whole."""
+    r = after(("How much did the U.S. spend on the metro?", "2 billion dollars", "money")).rewrite("When did it approve its budget?")
+    assert "U.S.'s budget" in r and " of U.S" not in r and "U.S approve" not in r, r
