@@ -4,7 +4,8 @@ requests, and 5% malformed or hostile requests (lone surrogates, NUL, wrong keys
 histories, bodies over the cap, made-up methods, forged sessions). Reported: errors among the
 well-formed requests (must be 0), whether every hostile one got a 4xx JSON error, p50/p95 of the
 well-formed asks beside a run of the same mix without the hostile ones, and the slowest /healthz
-answer, polled every 50 ms throughout.
+answer, polled every 50 ms throughout from a process of its own. The server runs its stall watchdog
+(QA_STALL_MS, 50 ms by default): each time its event loop was held up, where our code was then.
 
 Usage: .venv/bin/python bench/bench_hostile.py [--requests 2000]
 Machines are shared and noisy: compare the two runs' ratio, not single figures."""
@@ -16,6 +17,7 @@ import json
 import multiprocessing
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -97,7 +99,7 @@ async def run(url: str, n: int, with_hostile: bool) -> dict:
     slow = [(round(at - t0_wall, 1), round(h * 1000), any(u0 - 0.1 <= at <= u1 + 1.0 for u0, u1 in uploads))
             for at, h, _ in health if h > 0.1]
     return {"wall": wall, "asks": asks, "bad_good": bad_good, "bad_hostile": bad_hostile, "health_max": max(times),
-            "health_p99": pct(times, 99), "health_over": sum(h > 0.1 for h in times), "health_n": len(times),
+            "health_p99": pct(times, 99), "health_p50": pct(times, 50), "health_p999": pct(times, 99.9), "health_over": sum(h > 0.1 for h in times), "health_n": len(times),
             "health_codes": {s for _, _, s in health}, "health_slow": slow}
 
 
@@ -116,22 +118,40 @@ def poll_health(url: str, stop, found) -> None:
     found.put(health)
 
 
+def stalled_in(log: str) -> list[str]:
+    """For each report of the stall watchdog, the innermost frame of this project's code in each thread
+    (a thread in our code while the loop waited is the suspect; idle threads show none)."""
+    found = []
+    for report in log.split("stall: ")[1:]:
+        ours = []
+        for thread in report.split("\nThread ")[1:]:
+            frames = [ln.strip() for ln in thread.splitlines() if "/qa/" in ln and "cli_app.py" not in ln]
+            if frames:  # stacks run from the outermost frame in
+                ours.append(frames[-1].replace(str(ROOT) + "/", ""))
+        found.append(f"{report.split(chr(10), 1)[0]}: " + ("; ".join(ours) or "no frame of ours (the loop itself, or a library)"))
+    return found
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--requests", type=int, default=2000)
+    ap.add_argument("--stall-ms", type=int, default=50, help="the server's stall watchdog (QA_STALL_MS)")
     a = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from conftest import Server
 
     folder = seed_index_folder()
-    env = {"QA_API_KEY": ADMIN, "QA_ASK_KEYS": ASK, "QA_ANSWER_CACHE": "0", "QA_AUTH_FAILURES_PER_MINUTE": "0"}
-    rows = {}
+    env = {"QA_API_KEY": ADMIN, "QA_ASK_KEYS": ASK, "QA_ANSWER_CACHE": "0", "QA_AUTH_FAILURES_PER_MINUTE": "0",
+           "QA_STALL_MS": str(a.stall_ms)}
+    rows, stalls = {}, {}
     for name, with_hostile in (("without hostile requests", False), ("with 5% hostile requests", True)):
-        server = Server(folder, env)
+        log = Path(tempfile.mkdtemp()) / "stalls.txt"
+        server = Server(folder, {**env, "QA_STALL_LOG": str(log)})
         try:
             rows[name] = asyncio.run(run(server.url, a.requests, with_hostile))
         finally:
             server.stop()
+        stalls[name] = stalled_in(log.read_text() if log.exists() else "")
     print(f"{a.requests} requests at concurrency 16 (asks, completions, conversation turns, an upload every 200)")
     print("| run | wall s | asks | ask p50 ms | ask p95 ms | well-formed errors | hostile not 4xx JSON "
           "| /healthz polls | p99 ms | slowest ms | over 100 ms |")
@@ -143,6 +163,10 @@ def main() -> None:
     for name, r in rows.items():
         for at, ms, during in r["health_slow"]:
             print(f"{name}: /healthz took {ms} ms at {at} s" + (" (a document upload under way)" if during else ""))
+        if a.stall_ms > 0:
+            print(f"{name}: the event loop was held up over {a.stall_ms} ms {len(stalls[name])} times (the server's stall watchdog)")
+        for where in stalls[name]:
+            print(f"  {where}")
         for x in (r["bad_good"] + r["bad_hostile"])[:5]:
             print(name, json.dumps(x))
 

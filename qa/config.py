@@ -70,6 +70,10 @@ class ServeSettings:
     session_idle_seconds: float = field(default_factory=lambda: float(_env("QA_SESSION_IDLE", str(24 * 3600))))
     answer_cache: int = field(default_factory=lambda: int(_env("QA_ANSWER_CACHE", "1024")))  # 0: off
     max_batch: int = 16  # questions waiting together are answered in one call
+    # a diagnosis: when the event loop is held up this long, every thread's stack is written to
+    # QA_STALL_LOG (stderr when unset); 0: off
+    stall_ms: float = field(default_factory=lambda: float(_env("QA_STALL_MS", "0")))
+    stall_log: str | None = field(default_factory=lambda: os.environ.get("QA_STALL_LOG") or None)
 
 
 def _ask_keys() -> tuple[str, ...]:

@@ -262,6 +262,40 @@ def test_sessions_expire_by_an_index_not_a_scan(tmp_path):
     store.close()
 
 
+def test_the_server_loads_a_follow_up_s_parser_before_it_serves(seed_index):
+    """The English parser is loaded with the service, not by the first conversation: loading its
+    vocabulary holds the GIL, and the event loop (and /healthz) waited over 50 ms behind it."""
+    from qa.nlp import english
+    from qa.serve.service import Service
+
+    english.cache_clear()
+    service = Service(seed_index)
+    assert english.cache_info().currsize == 1
+    service.sessions.close()
+
+
+def test_the_stall_watchdog_names_what_held_the_loop_up(tmp_path):
+    """QA_STALL_MS: a loop held up past it gets every thread's stack written, the culprit's among them."""
+    from qa.serve.watchdog import watch
+
+    log = tmp_path / "stalls.txt"
+
+    def hold_the_loop_up():
+        time.sleep(1.0)
+
+    async def main():
+        stop = watch(asyncio.get_running_loop(), 200, str(log))
+        await asyncio.sleep(0.1)
+        hold_the_loop_up()
+        await asyncio.sleep(0.05)
+        stop()
+
+    asyncio.run(main())
+    dumped = log.read_text()
+    assert dumped.startswith("stall watchdog:") and dumped.count("stall: the event loop held up") == 1
+    assert "in hold_the_loop_up" in dumped and "(the event loop)" in dumped
+
+
 def test_failed_keys_are_slowed_down(server):
     """Last: it spends this address's allowance of failed keys (5 a minute)."""
     codes = [httpx.post(server.url + "/v1/ask", json={"question": "Who?"}, headers=auth(f"guess-{i}")).status_code

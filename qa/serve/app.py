@@ -11,6 +11,7 @@ from typing import Optional
 
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.asyncexitstack import AsyncExitStackMiddleware
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.staticfiles import StaticFiles
@@ -20,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ..config import ServeSettings
 from ..collections import BadCollection, UnknownCollection
 from ..errors import BadDocument, BadQuestion, QAError
-from . import openai_api
+from . import openai_api, watchdog
 from .guard import Guard, caller_of, error_json
 from .metrics import Metrics
 from .schemas import (AnswerOut, AskRequest, ChatCompletion, ChatRequest, DocumentChange, DocumentOut, ErrorBody,
@@ -47,7 +48,11 @@ def create_app(service: Service, cfg: ServeSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app):
         await shelf.start()
+        await _warm(app)
+        unwatch = watchdog.watch(asyncio.get_running_loop(), cfg.stall_ms, cfg.stall_log) if cfg.stall_ms > 0 else None
         yield
+        if unwatch:
+            unwatch()
         await shelf.stop()
 
     app = FastAPI(title="qa-bot", version="1", lifespan=lifespan, responses=ERRORS, docs_url=None, redoc_url=None,
@@ -267,3 +272,28 @@ def _errors(app: FastAPI) -> None:
 def app_from_env() -> FastAPI:
     """For `uvicorn --factory` workers: the index folder from QA_INDEX_DIR."""
     return create_app(Service(Path(os.environ["QA_INDEX_DIR"]) if os.environ.get("QA_INDEX_DIR") else None))
+
+
+async def _warm(app: FastAPI) -> None:
+    """Everything FastAPI and Starlette make on first use, made before the first request: the routes'
+    validators (built on the first request that reaches each router), the OpenAPI document (on the
+    first /openapi.json: 140 ms) and anyio's thread backend (imported by the first file served). Each
+    was made on the event loop, where /healthz waited 20-140 ms behind it (the stall watchdog's
+    dumps). Asked of the router itself (in the exit stack FastAPI gives each request), behind no key,
+    limiter or metric."""
+    app.openapi()
+    router = AsyncExitStackMiddleware(app.router)
+    for path in ("/healthz", "/v1/models", "/widget.js"):
+        scope = {"type": "http", "http_version": "1.1", "method": "GET", "scheme": "http", "path": path,
+                 "raw_path": path.encode(), "root_path": "", "query_string": b"", "headers": [],
+                 "client": ("127.0.0.1", 0), "server": ("127.0.0.1", 0), "app": app}
+
+        messages = iter([{"type": "http.request", "body": b"", "more_body": False}])
+
+        async def receive(messages=messages) -> dict:  # the request, then the client gone
+            return next(messages, {"type": "http.disconnect"})
+
+        async def send(message: dict) -> None:
+            pass
+
+        await router(scope, receive, send)

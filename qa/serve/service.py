@@ -23,7 +23,7 @@ from ..collections import DEFAULT, UnknownCollection, collection_name, embedded_
 from ..config import ServeSettings, settings
 from ..conversation import Conversation
 from ..errors import BadDocument, QAError
-from ..embed import question_encoder
+from ..embed import default_encoder, question_encoder
 from ..build import build
 from ..read.reader import default_reader
 from ..pipeline import ask_requests, check_k, check_question, check_text, library_commands, open_index, select_facts
@@ -80,8 +80,14 @@ class Service:
         default_reader.start()
         self.index = open_index(index_dir, rebuild=False, collection=self.collection or DEFAULT)
         question_encoder()
+        default_encoder()  # a document pushed over HTTP is embedded by the build's encoder
         default_reader()
-        ask_requests(self.index, [{"question": "What is this about?"}], {})  # loads the rest
+        # loads the rest, a follow-up's parser too. Everything is loaded before the server is ready:
+        # loaded by the first request that needs it, spaCy's vocabulary (first conversation) and the
+        # build's encoder (first upload) held the GIL for over 50 ms while /healthz waited (bench_hostile,
+        # the stall watchdog's dumps)
+        ask_requests(self.index, [{"question": "What is this about?", "session": "warm-up"},
+                                  {"question": "And when?", "session": "warm-up"}], {})
         self.sessions = self.index.session_store(self.cfg.session_idle_seconds)
         self._cache: OrderedDict = OrderedDict()
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="qa-answer")
