@@ -330,11 +330,13 @@ def serve(host: str = typer.Option("127.0.0.1", "--host", help="Address to liste
     import uvicorn
 
     from .serve.app import create_app  # at use (see the module's docstring)
+    from .serve.guard import ask_keys  # at use (see the module's docstring)
     from .serve.protocol import GuardedH11  # at use (see the module's docstring)
     from .serve.service import Service  # at use (see the module's docstring)
 
     folder = index_dir or settings().index_dir
     service = Service(folder)  # a bad index or a missing model stops here, in one line
+    ask_keys(service.cfg)  # and an ask key naming a collection wrongly
     err.print(f"Serving {len(service.index.documents)} document(s) on http://{host}:{port}/ (Ctrl-C to stop)")
     cfg = service.cfg
     # the client's address is the socket's unless a trusted proxy says otherwise (uvicorn would believe

@@ -50,7 +50,8 @@ class ServeSettings:
 
     api_key: str | None = field(default_factory=lambda: os.environ.get("QA_API_KEY") or None)  # the admin key
     # keys that may only ask (a public page's widget carries one): QA_ASK_KEYS, comma-separated, and/or
-    # QA_ASK_KEYS_FILE, one key a line ('#' starts a comment)
+    # QA_ASK_KEYS_FILE, one key a line ('#' starts a comment); each KEY, or KEY:COLLECTION[+COLLECTION...]
+    # for a key that may ask only those collections ("default" names the one the server was started on)
     ask_keys: tuple[str, ...] = field(default_factory=lambda: _ask_keys())
     # the addresses of reverse proxies whose X-Forwarded-For is believed; none by default: the socket's
     trusted_proxies: tuple[str, ...] = field(default_factory=lambda: tuple(

@@ -15,9 +15,10 @@ import time
 import httpx
 import pytest
 
-from conftest import Server, run_cli
+from conftest import Server, free_port, run_cli
 
 ADMIN, ASK, OTHER = "admin-key-1", "ask-key-public", "ask-key-other"
+HOME, ELSEWHERE = "ask-key-default-only", "ask-key-manuals-only"  # keys bound to collections
 QUESTIONS = ["When does mass production start?", "Who is the CEO of the Xiaomi car company?",
              "How much is Xiaomi investing in the car project?", "What was the revenue for 2021?"]
 
@@ -30,7 +31,7 @@ def auth(key: str) -> dict:
 def server(seed_index, tmp_path_factory):
     index = tmp_path_factory.mktemp("safe") / "index"  # its own copy: documents are added and removed here
     shutil.copytree(seed_index, index)
-    s = Server(index, {"QA_API_KEY": ADMIN, "QA_ASK_KEYS": f"{ASK},{OTHER}", "QA_AUTH_FAILURES_PER_MINUTE": "5",
+    s = Server(index, {"QA_API_KEY": ADMIN, "QA_ASK_KEYS": f"{ASK},{OTHER},{HOME}:default,{ELSEWHERE}:manuals+billing", "QA_AUTH_FAILURES_PER_MINUTE": "5",
                              "QA_READ_TIMEOUT": "2"})
     yield s
     s.stop()
@@ -86,6 +87,38 @@ def test_an_ask_key_can_only_ask(server):
     # the docs page and the document it reads are public, so a browser can open them
     assert httpx.get(server.url + "/docs").status_code == 200
     assert httpx.get(server.url + "/openapi.json").json()["openapi"].startswith("3.1")
+
+
+def test_an_ask_key_bound_to_collections_asks_only_those(server):
+    """KEY:COLLECTION+COLLECTION: a product's widget key asks that product's documents, nothing else."""
+    ask = server.url + "/v1/ask"
+    assert httpx.post(ask, json={"question": QUESTIONS[0]}, headers=auth(HOME)).status_code == 200
+    r = httpx.post(ask, json={"question": QUESTIONS[0], "collection": "manuals"}, headers=auth(HOME))
+    assert error_of(r, 403) == "forbidden" and "'manuals'" in r.json()["error"]["message"]
+    for r in (httpx.post(ask, json={"question": QUESTIONS[0]}, headers=auth(ELSEWHERE)),
+              httpx.post(server.url + "/v1/chat/completions", json={"messages": [{"role": "user", "content": QUESTIONS[0]}]},
+                         headers=auth(ELSEWHERE)),
+              httpx.post(server.url + "/v1/sessions", headers=auth(ELSEWHERE))):
+        assert error_of(r, 403) == "forbidden" and "'default'" in r.json()["error"]["message"]
+    # its own collections it may ask: here "manuals" was never built
+    r = httpx.post(ask, json={"question": QUESTIONS[0], "collection": "manuals"}, headers=auth(ELSEWHERE))
+    assert error_of(r, 404) == "not_found"
+    # the key stays an ask key there
+    assert error_of(httpx.get(server.url + "/v1/documents", headers=auth(HOME)), 403) == "forbidden"
+
+
+def test_an_ask_key_entry_names_real_collections(seed_index):
+    from qa.collections import BadCollection
+    from qa.serve.guard import ask_key
+
+    assert ask_key("k1") == ("k1", None)
+    assert ask_key("k2:manuals+default") == ("k2", frozenset({"manuals", None}))
+    with pytest.raises(BadCollection):
+        ask_key("k3:No Such Name")
+    # the server refuses to start on it, in one line
+    r = run_cli("serve", "--port", str(free_port()), "--index-dir", str(seed_index), env={"QA_ASK_KEYS": "k3:No Such Name"},
+                timeout=120)
+    assert r.returncode != 0 and "QA_ASK_KEYS" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_sessions_are_made_by_the_server_and_belong_to_their_key(server):

@@ -19,10 +19,10 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..config import ServeSettings
-from ..collections import BadCollection, UnknownCollection
+from ..collections import BadCollection, UnknownCollection, collection_name
 from ..errors import BadDocument, BadQuestion, QAError
 from . import openai_api, watchdog
-from .guard import Guard, caller_of, error_json
+from .guard import Guard, KeyNotForCollection, ask_keys, caller_of, error_json
 from .metrics import Metrics
 from .schemas import (AnswerOut, AskRequest, ChatCompletion, ChatRequest, DocumentChange, DocumentOut, ErrorBody,
                       FeedbackIn, FeedbackSaved, Health, MessageRequest, ModelList, SessionCreated, SessionOut)
@@ -40,7 +40,10 @@ def create_app(service: Service, cfg: ServeSettings | None = None) -> FastAPI:
     metrics = Metrics()
     shelf = Collections(service)
 
-    async def served(collection: str | None) -> Service:
+    async def served(collection: str | None, request: Request | None = None) -> Service:
+        """The Service of `collection`, if the caller's key may ask it (a 403 before anything is opened)."""
+        if request is not None:
+            caller_of(request.scope).check_collection(collection_name(collection) or service.collection)
         svc = await shelf.get(collection)
         svc.on_cache_hit = metrics.cache_hits.inc
         return svc
@@ -67,28 +70,28 @@ def create_app(service: Service, cfg: ServeSettings | None = None) -> FastAPI:
     @v1.post("/ask", response_model=AnswerOut, response_model_exclude_unset=True, summary="Answer one question")
     async def ask(req: AskRequest, request: Request):
         # a session is one the server made (POST /v1/sessions), for this caller
-        svc = await served(req.collection)
+        svc = await served(req.collection, request)
         return await answered(svc, svc.answer(req.question, req.session, req.k, must_exist=req.session is not None,
                                               scope=(req.doc, req.since, req.until), owner=owner(request)))
 
     @v1.post("/sessions", response_model=SessionCreated, status_code=201, summary="Start a conversation")
     async def new_session(request: Request, collection: Optional[str] = InCollection):
-        return {"id": (await served(collection)).new_session(owner(request))}
+        return {"id": (await served(collection, request)).new_session(owner(request))}
 
     @v1.post("/sessions/{sid}/messages", response_model=AnswerOut, response_model_exclude_unset=True,
              summary="Ask the next question of a conversation")
     async def message(sid: str, req: MessageRequest, request: Request, collection: Optional[str] = InCollection):
-        svc = await served(collection)
+        svc = await served(collection, request)
         return await answered(svc, svc.answer(req.question, sid, req.k, must_exist=True, owner=owner(request)))
 
     @v1.get("/sessions/{sid}", response_model=SessionOut, summary="A conversation's turns")
     async def session(sid: str, request: Request, collection: Optional[str] = InCollection):
-        return (await served(collection)).session(sid, owner(request))
+        return (await served(collection, request)).session(sid, owner(request))
 
     @v1.post("/answers/{answer_id}/feedback", response_model=FeedbackSaved, status_code=201,
              summary="Rate an answer (up or down, with an optional comment)")
     async def feedback(answer_id: str, req: FeedbackIn, request: Request, collection: Optional[str] = InCollection):
-        return await (await served(collection)).feedback(answer_id, req.rating, req.comment, owner(request))
+        return await (await served(collection, request)).feedback(answer_id, req.rating, req.comment, owner(request))
 
     @v1.get("/collections", response_model=list[str], summary="The collections this server serves")
     async def collections():
@@ -151,11 +154,11 @@ def create_app(service: Service, cfg: ServeSettings | None = None) -> FastAPI:
 
     @v1.post("/chat/completions", response_model=ChatCompletion, summary="OpenAI-compatible chat completion",
              responses={200: {"content": {"text/event-stream": {}}}})
-    async def chat_completions(req: ChatRequest):
+    async def chat_completions(req: ChatRequest, request: Request):
         # off the event loop: replaying the history parses its turns
         question, conv = await asyncio.wait_for(asyncio.to_thread(openai_api.question_and_history, req.messages),
                                                 service.cfg.request_timeout)
-        svc = await served(req.collection)
+        svc = await served(req.collection, request)
         a = await answered(svc, svc.answer(question, conversation=conv))
         if req.stream:
             return StreamingResponse(openai_api.stream(a, req.model), media_type="text/event-stream",
@@ -204,6 +207,7 @@ def create_app(service: Service, cfg: ServeSettings | None = None) -> FastAPI:
         return FileResponse(STATIC / "widget.js", media_type="text/javascript")
 
     _errors(app)
+    ask_keys(cfg)  # checked now: the middleware is made on the first request, too late to refuse to start
     app.add_middleware(Guard, cfg=cfg, metrics=metrics)
     if cfg.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(cfg.cors_origins), allow_methods=["GET", "POST"],
@@ -233,6 +237,10 @@ def _error(status: int, message: str, kind: str, headers: dict | None = None) ->
 
 def _errors(app: FastAPI) -> None:
     """Every failure as a JSON error body; never a stack trace."""
+
+    @app.exception_handler(KeyNotForCollection)
+    async def not_for_this_key(_: Request, e: KeyNotForCollection):
+        return _error(403, str(e), "forbidden")
 
     @app.exception_handler(BadCollection)
     @app.exception_handler(BadQuestion)

@@ -3,8 +3,9 @@ and the body-size cap, each refused with a JSON error; and the metrics of every 
 ones included.
 
 Keys: the admin key (QA_API_KEY) opens everything; an ask key (QA_ASK_KEYS, QA_ASK_KEYS_FILE), which a
-public page may carry, opens only asking and the caller's own conversations (ASK_ROUTES). Each
-request's caller is put in the ASGI scope's state ("caller") for the routes."""
+public page may carry, opens only asking and the caller's own conversations (ASK_ROUTES), in every
+collection or, written KEY:COLLECTION[+COLLECTION...], in those alone (a product's widget asks that
+product's documents). Each request's caller is put in the ASGI scope's state ("caller") for the routes."""
 from __future__ import annotations
 
 import asyncio
@@ -18,7 +19,9 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from ..collections import BadCollection, collection_name
 from ..config import ServeSettings
+from ..errors import QAError
 from .metrics import Metrics
 
 OPEN_PATHS = {"/healthz", "/readyz", "/", "/widget.js", "/favicon.ico", "/docs", "/openapi.json"}  # no key asked
@@ -33,15 +36,37 @@ ASK_ROUTES = [("POST", re.compile(p)) for p in (r"/v1/ask", r"/v1/chat/completio
 
 @dataclass(frozen=True)
 class Caller:
-    """Who sent a request: role "admin", "ask" or "open" (no keys configured), and the owner name
-    its conversations are kept under (a digest of an ask key; None for admin and open)."""
+    """Who sent a request: role "admin", "ask" or "open" (no keys configured), the owner name its
+    conversations are kept under (a digest of an ask key; None for admin and open), and the collections
+    it may ask (None: all; the default collection is None among them)."""
 
     role: str
     owner: str | None = None
+    collections: frozenset | None = None
 
     @property
     def admin(self) -> bool:
         return self.role in ("admin", "open")
+
+    def check_collection(self, name: str | None) -> None:
+        """A KeyNotForCollection unless this caller may ask collection `name` (None: the default)."""
+        if self.collections is not None and name not in self.collections:
+            raise KeyNotForCollection(f"this key may not ask collection {name or 'default'!r}.")
+
+
+class KeyNotForCollection(QAError):
+    """An ask key bound to other collections (403)."""
+
+
+def ask_key(entry: str) -> tuple[str, frozenset | None]:
+    """An ask key's entry, KEY or KEY:COLLECTION[+COLLECTION...]: the key and the collections it may ask."""
+    key, bound, names = entry.partition(":")
+    if not bound:
+        return key, None
+    try:
+        return key, frozenset(collection_name(n.strip()) for n in names.split("+"))
+    except BadCollection as e:
+        raise BadCollection(f"an ask key (QA_ASK_KEYS, QA_ASK_KEYS_FILE) names a collection wrongly: {e}") from None
 
 
 def caller_of(scope) -> Caller:
@@ -94,6 +119,11 @@ def key_owner(key: str) -> str:
     return "key-" + hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
+def ask_keys(cfg: ServeSettings) -> dict[bytes, tuple[str, frozenset | None]]:
+    """Each ask key with its owner name and collections; a BadCollection for an entry that names one wrongly."""
+    return {key.encode(): (key_owner(key), collections) for key, collections in map(ask_key, cfg.ask_keys)}
+
+
 class Guard:
     """Pure ASGI middleware (streaming responses pass through untouched)."""
 
@@ -102,7 +132,7 @@ class Guard:
         self.limiter = RateLimiter(cfg.rate_limit_per_minute, cfg.clients_tracked) if cfg.rate_limit_per_minute > 0 else None
         # wrong or missing keys, per client: past the allowance, even a right key waits (guessing is slow)
         self.failures = RateLimiter(cfg.auth_failures_per_minute, cfg.clients_tracked) if cfg.auth_failures_per_minute > 0 else None
-        self.ask_keys = {k.encode(): key_owner(k) for k in cfg.ask_keys}
+        self.ask_keys = ask_keys(cfg)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -141,11 +171,11 @@ class Guard:
         """The caller a key names, or None for a wrong or missing key."""
         if self.cfg.api_key and secrets.compare_digest(given, self.cfg.api_key.encode()):
             return Caller("admin")
-        owner = None
-        for key, name in self.ask_keys.items():  # every key compared, in constant time each
+        found = None
+        for key, owned in self.ask_keys.items():  # every key compared, in constant time each
             if secrets.compare_digest(given, key):
-                owner = name
-        return Caller("ask", owner) if owner else None
+                found = owned
+        return Caller("ask", *found) if found else None
 
     def _refusal(self, scope) -> tuple | None:
         path = scope["path"]
