@@ -26,7 +26,8 @@ from .guard import Guard, KeyNotForCollection, ask_keys, caller_of, error_json
 from .metrics import Metrics
 from .schemas import (AnswerOut, AskRequest, ChatCompletion, ChatRequest, DocumentChange, DocumentOut, ErrorBody,
                       FeedbackIn, FeedbackSaved, Health, MessageRequest, ModelList, SessionCreated, SessionOut)
-from .service import Collections, Service, UnknownDocument, UnknownSession
+from .service import Service, UnknownDocument, UnknownSession
+from .shelf import Collections
 
 STATIC = Path(__file__).resolve().parent / "static"
 SWAGGER_ASSETS = str(files("fastapi_offline") / "static")  # Swagger UI 5.32's bundle, stylesheet and icon
