@@ -91,3 +91,25 @@ def test_a_tampered_reader_is_refused(tmp_path):
     bad.write_bytes(READER_FILE.read_bytes()[:-10] + b"0" * 10)
     with pytest.raises(ModelError):
         Reader(bad)
+
+
+def test_a_sentence_whose_best_span_is_the_question_s_own_figure_answers_nothing(town):
+    """The reader's pick where a sentence holds no answer is often the question's own figure; such a
+    sentence gets no span, while a figure the question does not say stays an answer."""
+    from qa.question import analyze_batch
+    from qa.read.reading import Readings, candidate_rows, echoes_a_figure
+    from qa.records import Hit
+
+    assert echoes_a_figure("How many of the 30,000 staff are paid by the hour?", "30,000")
+    assert echoes_a_figure("What rate is paid on the £420 million loan?", "£420 million ($533 million)")
+    assert not echoes_a_figure("How many visitors does the festival draw?", "about 20,000")
+    assert not echoes_a_figure("What is the name of Bern's airport?", "Bern Airport")  # no figure: kept
+    sentence = next(s for s in town.sentences if "20,000 visitors" in s.text)
+    at = sentence.text.index("20,000")
+    span = (at, at + len("20,000"), 5.0)
+    for question, answers in (("How many of the 20,000 visitors come from abroad?", False),
+                              ("How many visitors does the festival draw?", True)):
+        q = analyze_batch([question])[0]
+        r = Readings([5.0], [1.0], [0.0], [[span]])
+        _, choices = candidate_rows(q, [Hit(sentence, 1.0)], r)
+        assert (choices[0][0] is not None) is answers, question
