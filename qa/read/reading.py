@@ -223,23 +223,27 @@ PARENTHESES = re.compile(r"\s*\([^()]*\)")
 def echoes_a_figure(question: str, span: str) -> bool:
     """A span with a figure that the question already says, word for word ("30,000" for "How many of
     the 30,000 staff are paid hourly?", "£420 million ($533 million)" for a question about "the £420
-    million loan"): no answer, but the reader's pick where the sentence holds none (its next picks
-    there are the same figure's other parts: "$533 million"). Of the 87,611 answers of SQuAD's
-    training set, 7 are such a span (several of them annotation slips); an answer that repeats the
-    question's words without a figure ("Bern Airport") is common and kept, and so is a figure that only
-    shares a number with one of the question's ("10 years" after "$10 billion")."""
+    million loan"): no answer, but the reader's pick where the sentence holds none. Of the 87,611
+    answers of SQuAD's training set, 7 are such a span (several of them annotation slips); an answer
+    that repeats the question's words without a figure ("Bern Airport") is common and kept, and so is
+    a figure that only shares a number with one of the question's ("10 years" after "$10 billion")."""
     said = " ".join(PARENTHESES.sub("", span).lower().split()).strip(" .,;:")
     asked = " ".join(question.lower().split())
     return bool(FIGURE.search(said)) and re.search(r"(?<!\w)" + re.escape(said) + r"(?!\w)", asked) is not None
+
+
+def without_echoes(question: str, sentence: str, alts: list[tuple[int, int, float]]) -> list[tuple[int, int, float]]:
+    """A sentence's n best spans less those that echo a figure of the question and every span that
+    overlaps one (the same figure's parts: "$533 million" in "£420 million ($533 million)")."""
+    echoes = [(s, e) for s, e, _ in alts if echoes_a_figure(question, sentence[s:e])]
+    return [a for a in alts if not any(a[0] < e and s < a[1] for s, e in echoes)]
 
 
 def candidate_rows(q: Question, read: list[Hit], r: Readings) -> tuple[list[dict[str, float]], list[tuple]]:
     """The combiners' features of each read candidate, and its chosen span (start, end, score, fit)."""
     alternatives = [[a for a in alts if not reference_number(h.sentence.text, a[0], a[1])] or alts
                     for h, alts in zip(read, r.alternatives)]
-    # the reader's best span in a sentence being the question's own figure: the sentence answers nothing
-    alternatives = [[] if alts and echoes_a_figure(q.text, h.sentence.text[alts[0][0]:alts[0][1]]) else alts
-                    for h, alts in zip(read, alternatives)]
+    alternatives = [without_echoes(q.text, h.sentence.text, alts) for h, alts in zip(read, alternatives)]
     choices = [typed_choice(h.sentence, alts, q.qtype) if alts else (None, None, sc, 0.0)
                for h, alts, sc in zip(read, alternatives, r.span_scores)]
     rows = candidate_features(r, choices, [h.score for h in read], [h.dense for h in read],
