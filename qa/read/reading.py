@@ -232,20 +232,16 @@ def echoes_a_figure(question: str, span: str) -> bool:
     return bool(FIGURE.search(said)) and re.search(r"(?<!\w)" + re.escape(said) + r"(?!\w)", asked) is not None
 
 
-def without_echoes(question: str, sentence: str, alts: list[tuple[int, int, float]]) -> list[tuple[int, int, float]]:
-    """A sentence's n best spans less those that echo a figure of the question and every span that
-    overlaps one (the same figure's parts: "$533 million" in "£420 million ($533 million)")."""
-    echoes = [(s, e) for s, e, _ in alts if echoes_a_figure(question, sentence[s:e])]
-    return [a for a in alts if not any(a[0] < e and s < a[1] for s, e in echoes)]
-
-
 def candidate_rows(q: Question, read: list[Hit], r: Readings) -> tuple[list[dict[str, float]], list[tuple]]:
     """The combiners' features of each read candidate, and its chosen span (start, end, score, fit)."""
     alternatives = [[a for a in alts if not reference_number(h.sentence.text, a[0], a[1])] or alts
                     for h, alts in zip(read, r.alternatives)]
-    alternatives = [without_echoes(q.text, h.sentence.text, alts) for h, alts in zip(read, alternatives)]
     choices = [typed_choice(h.sentence, alts, q.qtype) if alts else (None, None, sc, 0.0)
                for h, alts, sc in zip(read, alternatives, r.span_scores)]
+    # a sentence whose chosen span is the question's own figure answers nothing (its other spans are
+    # that figure's parts and neighbours: "$533 million", "52,000")
+    choices = [(None, None, sc, 0.0) if c[0] is not None and echoes_a_figure(q.text, h.sentence.text[c[0]:c[1]]) else c
+               for h, c, sc in zip(read, choices, r.span_scores)]
     rows = candidate_features(r, choices, [h.score for h in read], [h.dense for h in read],
                               [h.sentence.kind not in PROSE_KINDS for h in read], is_typed(q.qtype))
     return rows, choices
