@@ -105,6 +105,7 @@ def test_a_sentence_whose_best_span_is_the_question_s_own_figure_answers_nothing
     assert not echoes_a_figure("How many visitors does the festival draw?", "about 20,000")
     assert not echoes_a_figure("What is the name of Bern's airport?", "Bern Airport")  # no figure: kept
     assert not echoes_a_figure("Over how many years is the investment $10 billion?", "10 years")  # another figure
+    assert not echoes_a_figure("Over how many years is the investment $10 billion?", "10")  # not all of "$10 billion"
     sentence = next(s for s in town.sentences if "20,000 visitors" in s.text)
     at = sentence.text.index("20,000")
     span = (at, at + len("20,000"), 5.0)

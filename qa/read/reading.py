@@ -229,7 +229,9 @@ def echoes_a_figure(question: str, span: str) -> bool:
     a figure that only shares a number with one of the question's ("10 years" after "$10 billion")."""
     said = " ".join(PARENTHESES.sub("", span).lower().split()).strip(" .,;:")
     asked = " ".join(question.lower().split())
-    return bool(FIGURE.search(said)) and re.search(r"(?<!\w)" + re.escape(said) + r"(?!\w)", asked) is not None
+    # the whole figure: "10" is not the question's "$10 billion"
+    whole = r"(?<![\w$£€¥])" + re.escape(said) + r"(?![\w%]|\s+(?:thousand|million|billion|trillion|bn|m)\b)"
+    return bool(FIGURE.search(said)) and re.search(whole, asked) is not None
 
 
 def candidate_rows(q: Question, read: list[Hit], r: Readings) -> tuple[list[dict[str, float]], list[tuple]]:
