@@ -44,7 +44,7 @@ def create_app(service: Service, cfg: ServeSettings | None = None) -> FastAPI:
     async def served(collection: str | None, request: Request | None = None) -> Service:
         """The Service of `collection`, if the caller's key may ask it (a 403 before anything is opened)."""
         if request is not None:
-            caller_of(request.scope).check_collection(collection_name(collection) or service.collection)
+            caller_of(request.scope).check_collection(collection_name(collection), service.collection)
         svc = await shelf.get(collection)
         svc.on_cache_hit = metrics.cache_hits.inc
         return svc
@@ -208,8 +208,8 @@ def create_app(service: Service, cfg: ServeSettings | None = None) -> FastAPI:
         return FileResponse(STATIC / "widget.js", media_type="text/javascript")
 
     _errors(app)
-    ask_keys(cfg)  # checked now: the middleware is made on the first request, too late to refuse to start
-    app.add_middleware(Guard, cfg=cfg, metrics=metrics)
+    # parsed now: the middleware is made on the first request, too late to refuse to start
+    app.add_middleware(Guard, cfg=cfg, metrics=metrics, keys=ask_keys(cfg))
     if cfg.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(cfg.cors_origins), allow_methods=["GET", "POST"],
                            allow_headers=["Authorization", "Content-Type"])

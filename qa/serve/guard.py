@@ -48,9 +48,13 @@ class Caller:
     def admin(self) -> bool:
         return self.role in ("admin", "open")
 
-    def check_collection(self, name: str | None) -> None:
-        """A KeyNotForCollection unless this caller may ask collection `name` (None: the default)."""
-        if self.collections is not None and name not in self.collections:
+    def check_collection(self, name: str | None, default: str | None) -> None:
+        """A KeyNotForCollection unless this caller may ask collection `name`; None, in the request or
+        among the key's collections ("default"), is `default`: the collection the server was started on,
+        as for the request's own "collection"."""
+        if self.collections is None:
+            return
+        if (name or default) not in {default if c is None else c for c in self.collections}:
             raise KeyNotForCollection(f"this key may not ask collection {name or 'default'!r}.")
 
 
@@ -127,12 +131,12 @@ def ask_keys(cfg: ServeSettings) -> dict[bytes, tuple[str, frozenset | None]]:
 class Guard:
     """Pure ASGI middleware (streaming responses pass through untouched)."""
 
-    def __init__(self, app, cfg: ServeSettings, metrics: Metrics):
+    def __init__(self, app, cfg: ServeSettings, metrics: Metrics, keys: dict | None = None):
         self.app, self.cfg, self.metrics = app, cfg, metrics
         self.limiter = RateLimiter(cfg.rate_limit_per_minute, cfg.clients_tracked) if cfg.rate_limit_per_minute > 0 else None
         # wrong or missing keys, per client: past the allowance, even a right key waits (guessing is slow)
         self.failures = RateLimiter(cfg.auth_failures_per_minute, cfg.clients_tracked) if cfg.auth_failures_per_minute > 0 else None
-        self.ask_keys = ask_keys(cfg)
+        self.ask_keys = ask_keys(cfg) if keys is None else keys  # create_app parses them once, at start
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
