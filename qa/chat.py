@@ -90,6 +90,8 @@ def _command(line: str, out: Console, last, conv) -> str | None:
             out.print(f"- {f.subject} | {f.attribute} | {f.period or ''} | {f.value}", markup=False)
     elif cmd == "/why":
         out.print(f"Question type: {last.qtype}\nRead as: {last.rewritten or last.question}", markup=False)
+        if last.reason:
+            out.print(f"{'Abstained' if last.abstained else 'Passed over'}: {last.reason}", markup=False)
         if last.features:
             cutoff, strongest = explain(last)
             out.print(f"Confidence {last.confidence:.2f} (abstains below {cutoff:.2f}); strongest signals:", markup=False)

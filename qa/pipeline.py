@@ -101,7 +101,7 @@ def ask_batch(index: DocumentStore, questions: list[str], sessions: list[Convers
     for q, rw, p, r, conv in zip(questions, rewritten, parsed, read_batch(index, parsed, hits, cfg, reader), sessions):
         out.append(Answer(question=q, answer=r.text, abstained=r.abstained, confidence=r.confidence,
                           hits=r.hits[: k or cfg.k], facts=r.facts, rewritten=rw if rw != q else None, qtype=p.qtype,
-                          features=r.features, evidence=r.evidence, others=r.others))
+                          features=r.features, evidence=r.evidence, others=r.others, reason=r.reason))
         if conv is not None:
             conv.remember(q, rw, r.text, p.qtype, r.hits[0].sentence.text if r.hits else "")
     return out

@@ -167,6 +167,7 @@ class Answer:
     features: dict = field(default_factory=dict)  # what the confidence was computed from
     evidence: tuple[int, int] | None = None       # document offsets of the words the answer stands on
     others: list[dict] = field(default_factory=list)  # other documents' answers: {"answer", "doc", "date"}
+    reason: str | None = None  # why it abstained, or why the reader's first choice was passed over
 
     def as_dict(self, k: int | None = None) -> dict:
         hits = self.hits[:k] if k else self.hits
@@ -185,4 +186,6 @@ class Answer:
             out["rewritten"] = self.rewritten
         if self.others and not self.abstained:
             out["others"] = self.others
+        if self.reason:
+            out["abstained_because" if self.abstained else "passed_over"] = self.reason
         return out

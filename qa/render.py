@@ -16,6 +16,8 @@ def confidence_words(c: float) -> str:
 def render_answer(console: Console, a: Answer, k: int = 3) -> None:
     if a.abstained:
         console.print(Text("The documents do not answer this.", style="bold yellow"))
+        if a.reason:
+            console.print(Text(f"(Why: {a.reason}.)", style="dim"))
         if a.hits:
             console.print(Text("Nearest passages:", style="dim"))
     else:

@@ -113,5 +113,5 @@ def test_a_sentence_whose_best_span_is_the_question_s_own_figure_answers_nothing
                               ("How many visitors does the festival draw?", True)):
         q = analyze_batch([question])[0]
         r = Readings([5.0], [1.0], [0.0], [[span]])
-        _, choices = candidate_rows(q, [Hit(sentence, 1.0)], r)
+        _, choices, _ = candidate_rows(q, [Hit(sentence, 1.0)], r)
         assert (choices[0][0] is not None) is answers, question

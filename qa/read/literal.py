@@ -16,7 +16,7 @@ from ..records import Sentence
 # what a "which/what X" question names when it asks for a literal; said generically of documentation
 LITERAL_NOUNS = (r"options?|flags?|switch(?:es)?|settings?|commands?|sub-?commands?|values?|variables?|parameters?|"
                  r"arguments?|keys?|helpers?|strategy|strategies|modes?|fields?|propert(?:y|ies)|attributes?|"
-                 r"functions?|methods?|config(?:uration)?(?: variables?| options?| keys?)?|environment variables?")
+                 r"functions?|methods?|groups?|users?|accounts?|packages?|librar(?:y|ies)|config(?:uration)?(?: variables?| options?| keys?)?|environment variables?")
 WHICH_LITERAL = re.compile(r"^\s*(?:which|what)\s+(?:(?!(?:is|are|was|were|does|do|did|can|will|should|would)\b)"
                            r"[\w.:/=-]+\s+){0,3}?(?:" + LITERAL_NOUNS + r")\b", re.I)
 HOW_TO = re.compile(r"^\s*(?:how\s+(?:do|can|could|should|would|may)\s+(?:i|we|you|one)\b|"

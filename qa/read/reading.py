@@ -16,13 +16,16 @@ from ..question import Question
 from ..ingest.units import PATH_SEPARATOR, reference_number
 from ..records import PROSE_KINDS, Fact, FactQuery, Hit
 from .absent import absent_share
+from .checks import OK, Asked, Candidate, asked, check
 from .combine import candidate_features, confidence, confidence_features, rerank_scores, weights
 from .literal import literal_answer, term_of
 from .reader import default_reader
 from .say import is_yes_no, say
-from .typed import is_typed, typed_choice
+from .typed import fit, is_typed, typed_choice
 
 POINTER = re.compile(r"^\s*(?:see(?: also)?|refer to|for (?:more )?(?:details|information),? see)\b(?:[^.;:]|\.(?=\S)){0,120}\.?\s*$", re.I)
+STAND_IN_MARGIN = 6.0  # a candidate within this (reranker logit) of one whose spans all failed the checks answers
+ECHO = "the best span is the question's own figure"
 RIVAL_MARGIN = 1.0  # another document's candidate within this (reranker logit) of the best answers too
 FACT_MARGIN = 1.0  # a fact's sentence must score within this (reranker logit) of the best candidate,
 FACT_MARGIN_NAMED_PERIOD = 2.0  # or within this when the question names the fact's own period ("for 2021")
@@ -40,6 +43,7 @@ class Read:
     facts: list[Fact] = field(default_factory=list)
     features: dict = field(default_factory=dict)
     others: list[dict] = field(default_factory=list)  # what other documents say: {"answer", "doc", "date"}
+    reason: str | None = None  # why it abstained, or why the reader's first choice was passed over
 
 
 @dataclass
@@ -50,6 +54,7 @@ class Readings:
     answers: list[float]
     nulls: list[float]
     alternatives: list[list[tuple[int, int, float]]] = field(default_factory=list)  # each one's n best spans
+    contexts: list[tuple[str, str]] = field(default_factory=list)  # what was read before and after each
 
 
 def read_candidates(index, questions: list[Question], hits: list[list[Hit]], n: int, reader) -> list[Readings]:
@@ -63,12 +68,13 @@ def read_candidates(index, questions: list[Question], hits: list[list[Hit]], n: 
             before.append(context_before(index, h.sentence, prev))
             after.append(nxt.text if nxt else "")
             owner.append(qi)
-    out = [Readings([], [], [], []) for _ in questions]
-    for qi, r in zip(owner, reader.read(qs, cands, before, after) if qs else []):
+    out = [Readings([], [], [], [], []) for _ in questions]
+    for qi, r, b, a in zip(owner, reader.read(qs, cands, before, after) if qs else [], before, after):
         out[qi].span_scores.append(r.span)
         out[qi].answers.append(r.answers)
         out[qi].nulls.append(r.null)
         out[qi].alternatives.append(r.alternatives)
+        out[qi].contexts.append((b, a))
     return out
 
 
@@ -118,16 +124,25 @@ def read_one(index, q: Question, hits: list[Hit], r: Readings, cfg: Settings, w:
         return Read(None, True, 0.0, hits)
     n = len(r.answers)
     read = hits[:n]
-    rows, choices = candidate_rows(q, read, r)
+    rows, choices, refusals = candidate_rows(q, read, r)
     scores = rerank_scores(rows, w["rerank"])
     # a section's heading names what its sentences are about, a cross-reference ("See git-push(1) for
-    # details.") where they are: either answers only where nothing else was read
+    # details.") where they are: either answers only where nothing else was read; a candidate with no
+    # span that answers the question (every one of its spans failed a check) answers only after them
     order = sorted(range(n), key=lambda i: (read[i].sentence.kind == "heading" or bool(POINTER.match(read[i].sentence.text)),
                                             -scores[i]))
-    best = order[0]
+    best, reason = order[0], refusals[order[0]]
+    if choices[best][0] is None and reason != ECHO:
+        # its spans all failed the checks: the best other candidate with a span that passes answers in
+        # its place (or none does); a candidate whose span is the question's own figure says that the
+        # documents hold something like the answer, not it (no stand-in)
+        best = next((i for i in order if choices[i][0] is not None and scores[i] >= scores[best] - STAND_IN_MARGIN), best)
+        order = [best] + [i for i in order if i != best]
     top = read[best].sentence
     absent, rarest_missing = absent_share(q, [top, *index.neighbours(top)], index.idf)
     unseen = absent >= cfg.absent_abstain and rarest_missing
+    if unseen:
+        reason = "the documents never say a word the question turns on"
     yes_no = is_yes_no(q.text)
     g = confidence_features(rows, scores, best, q.qtype, yes_no)
     conf = confidence(g, w["confidence"])
@@ -148,7 +163,7 @@ def read_one(index, q: Question, hits: list[Hit], r: Readings, cfg: Settings, w:
                         (fact.start, fact.end), facts, {**g, "fact": fact.id})
     s, e, _, _ = choices[best]
     if s is None:
-        return Read(None, True, conf, ranked, None, [], g)
+        return Read(None, True, conf, ranked, None, [], g, reason=reason or refusals[best] or "the reader found no answer in the passages")
     text, s, e = say(q.text, q.qtype, q.plural, top, s, e, index.date_of(top.doc) or index.dateline)
     if top.kind not in PROSE_KINDS and text:
         fuller = _fuller_in_body(index, q, text, read, scores, best, choices)
@@ -164,7 +179,9 @@ def read_one(index, q: Question, hits: list[Hit], r: Readings, cfg: Settings, w:
             cited = next((h for h in ranked if h.sentence.id == literal.cited.id), None) or Hit(literal.cited, ranked[0].score)
             ranked = [cited] + [h for h in ranked if h is not cited]
     abstain = (conf < cutoff and not (literal is not None and literal.named)) or unseen or not text
-    result = Read(None if abstain else text, abstain, conf, ranked, evidence, [], g)
+    if abstain and not unseen:
+        reason = f"confidence {conf:.2f} is below {cutoff:.2f}" + (f" (passed over: {reason})" if reason else "")
+    result = Read(None if abstain else text, abstain, conf, ranked, evidence, [], g, reason=reason)
     return result if abstain else _newest_first(index, q, result, read, scores, best, choices)
 
 
@@ -234,19 +251,38 @@ def echoes_a_figure(question: str, span: str) -> bool:
     return bool(FIGURE.search(said)) and re.search(whole, asked) is not None
 
 
-def candidate_rows(q: Question, read: list[Hit], r: Readings) -> tuple[list[dict[str, float]], list[tuple]]:
-    """The combiners' features of each read candidate, and its chosen span (start, end, score, fit)."""
+def candidate_rows(q: Question, read: list[Hit], r: Readings) -> tuple[list[dict[str, float]], list[tuple], list[str | None]]:
+    """The combiners' features of each read candidate, its chosen span (start, end, score, fit), and
+    why its reader's first span was refused (None where it was not)."""
     alternatives = [[a for a in alts if not reference_number(h.sentence.text, a[0], a[1])] or alts
                     for h, alts in zip(read, r.alternatives)]
-    choices = [typed_choice(h.sentence, alts, q.qtype) if alts else (None, None, sc, 0.0)
-               for h, alts, sc in zip(read, alternatives, r.span_scores)]
-    # a sentence whose chosen span is the question's own figure answers nothing (its other spans are
-    # that figure's parts and neighbours: "$533 million", "52,000")
-    choices = [(None, None, sc, 0.0) if c[0] is not None and echoes_a_figure(q.text, h.sentence.text[c[0]:c[1]]) else c
-               for h, c, sc in zip(read, choices, r.span_scores)]
-    rows = candidate_features(r, choices, [h.score for h in read], [h.dense for h in read],
+    wanted = asked(q) if not is_yes_no(q.text) else None
+    contexts = r.contexts or [("", "")] * len(read)
+    picked = [checked_choice(q, wanted, h, alts, ctx) if alts else ((None, None, sc, 0.0), None)
+              for h, alts, sc, ctx in zip(read, alternatives, r.span_scores, contexts)]
+    choices = [c for c, _ in picked]
+    rows = candidate_features(r, [c if c[0] is not None else (None, None, sc, 0.0) for c, sc in zip(choices, r.span_scores)],
+                              [h.score for h in read], [h.dense for h in read],
                               [h.sentence.kind not in PROSE_KINDS for h in read], is_typed(q.qtype))
-    return rows, choices
+    return rows, choices, [why for _, why in picked]
+
+
+def checked_choice(q: Question, wanted: Asked | None, h: Hit, alts: list[tuple[int, int, float]],
+                   context: tuple[str, str]) -> tuple[tuple, str | None]:
+    """The candidate's span that answers the question: the reader's choice among its n best (the
+    question's kind preferred within a few logits), or the best of the others that passes the
+    checks; ((None, None, score, 0), reason) where none does. A span that is the question's own figure
+    answers nothing ("$533 million" for a question about "the £420 million loan")."""
+    first = typed_choice(h.sentence, alts, q.qtype)
+    if echoes_a_figure(q.text, h.sentence.text[first[0]:first[1]]):
+        return (None, None, alts[0][2], 0.0), ECHO  # its other spans are its parts
+    reason = None
+    for s, e, sc, ft in [first] + [(s, e, sc, None) for s, e, sc in alts if (s, e) != first[:2]]:
+        verdict = check(wanted, Candidate(h.sentence, s, e, *context)) if wanted else OK
+        if verdict.ok and not echoes_a_figure(q.text, h.sentence.text[s:e]):
+            return (s, e, sc, ft if ft is not None else fit(h.sentence, s, e, q.qtype)), reason
+        reason = reason or verdict.reason or "the span is the question's own figure"
+    return (None, None, alts[0][2], 0.0), reason
 
 
 def _facts_by_number(index, numbers: list[int]) -> list[Fact]:

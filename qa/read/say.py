@@ -163,6 +163,21 @@ def with_conversion(sent: Sentence, end: int) -> int:
     return end + m.end() if m and re.search(r"\d", sent.text[max(0, end - 12):end]) else end
 
 
+UNIT_AFTER = re.compile(r"^[\s-]*(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?|decades?|"
+                        r"milliseconds?|ms|km|kilometres?|kilometers?|miles?|metres?|meters?|feet|foot|inches|inch|cm|mm|"
+                        r"kg|kilograms?|grams?|tonnes?|tons?|litres?|liters?|gallons?|acres?|hectares?|percent|per cent|"
+                        r"bytes?|[kmgt]i?b|bits?|degrees?|mph|km/h)\b", re.I)
+
+
+def with_unit(text: str, end: int) -> int:
+    """A bare figure keeps the unit written after it: "900" -> "900 seconds" (a figure without its
+    unit answers nothing)."""
+    if not re.search(r"\d$", text[:end]):
+        return end
+    m = UNIT_AFTER.match(text[end:])
+    return end + m.end() if m else end
+
+
 def trim(text: str) -> str:
     """The span without a leading article, edge punctuation or the sentence's full stop ("Shoreditch,
     London." -> "Shoreditch, London"; "Merit Network, Inc." keeps its abbreviation's); "" when nothing
@@ -196,7 +211,7 @@ def say(question: str, qtype: str, plural: bool, sent: Sentence, start: int, end
         names = names_of(sent, members)
         if names and len(names.split()) < len(sent.text[start:end].split()):
             return names, start, end
-    end = with_conversion(sent, end)
+    end = with_conversion(sent, with_unit(sent.text, end))
     if RANGE_ASKED.search(question):
         start, end = widen_to_range(sent.text, start, end)
     text = trim(sent.text[start:end])

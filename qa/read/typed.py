@@ -25,8 +25,9 @@ FITS = {
     "organization": ({"ORG"}, {"NORP", "PERSON", "GPE"}),
     "group": ({"NORP"}, {"ORG", "GPE", "LANGUAGE"}),
 }
-NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|"
-                    r"fifty|hundred|thousand|million|billion|trillion|dozens?|once|twice)\b", re.I)
+NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
+                    r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|"
+                    r"hundred|thousand|million|billion|trillion|dozens?|once|twice)\b", re.I)
 CURRENCY = re.compile(r"[$£€¥₹]|\b(dollars?|euros?|pounds?|yuan|yen|rupees?|francs?|pence|cents?|usd|eur|gbp)\b", re.I)
 PERCENT = re.compile(r"%|\bper ?cent\b|\bpercentage points?\b", re.I)
 YEAR = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})s?\b")

@@ -52,6 +52,8 @@ class AnswerOut(BaseModel):
     evidence: Optional[Evidence] = None
     rewritten: Optional[str] = None
     others: Optional[list[dict[str, Any]]] = Field(None, description="What other documents answer, older ones after the newer.")
+    abstained_because: Optional[str] = Field(None, description="Why the bot abstained (the check that failed, or the confidence).")
+    passed_over: Optional[str] = Field(None, description="Why the reader's first choice was not the answer.")
     session: Optional[str] = None
     answer_id: Optional[str] = Field(None, description="For POST /v1/answers/{answer_id}/feedback.")
 
