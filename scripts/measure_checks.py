@@ -26,7 +26,7 @@ def main() -> None:
     from qa.nlp import english
     from qa.question import analyze_batch
     from qa.read.checks import Candidate, asked, check
-    from qa.records import Sentence
+    from qa.records import Sentence, Token
 
     data = json.load(open(ROOT.parent / "shared" / "data" / "squad" / "squad-v1.0-train.json"))["data"]
     rng = random.Random(7)
@@ -41,7 +41,9 @@ def main() -> None:
         if sent is None:
             continue
         u = Sentence(doc="squad", start=sent.start_char, end=sent.end_char, text=sent.text,
-                     entities=[(e.start_char, e.end_char, e.label_) for e in sent.ents])
+                     entities=[(e.start_char, e.end_char, e.label_) for e in sent.ents],
+                     tokens=[Token(t.idx, t.idx + len(t.text), t.text, t.lemma_, t.pos_, t.dep_, t.head.i - sent.start, t.ent_type_)
+                             for t in sent])
         prev = context[max(0, sent.start_char - 200): sent.start_char]
         q = analyze_batch([question])[0]
         a = asked(q)

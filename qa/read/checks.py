@@ -22,10 +22,13 @@ from ..records import Sentence
 from .typed import CURRENCY, LENGTH_UNIT, NUMBER, PERCENT, TIME_UNIT, YEAR
 
 # ------------------------------------------------------------------ what a span is
-MONTH = re.compile(r"\b(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may(?=\s+\d)|(?<=\d\s)may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|"
-                   r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?|monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
-                   r"today|yesterday|tomorrow|spring|summer|autumn|winter|century|centuries|decade|"
-                   r"q[1-4]|h[12]|quarter|season)\b", re.I)
+# months and weekdays by their capitalised names ("Jun" in "Lei Jun" is no month: an abbreviation
+# counts only beside a day's number), and the words of periods
+MONTH = re.compile(r"\b(?:January|February|March|April|June|July|August|September|October|November|December|"
+                   r"Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b|"
+                   r"\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?\s+\d|\d\s+(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\b|"
+                   r"(?i:\b(?:today|yesterday|tomorrow|spring|summer|autumn|winter|century|centuries|decade|q[1-4]|h[12]|"
+                   r"quarter|season)\b)")
 ANCHOR = re.compile(r"\b(?:ago|later|earlier|before|after|since|until|by)\b|^in\b", re.I)  # a point in time, not a span
 RELATIVE_DATE = re.compile(r"\b(?:last|next|this|previous|coming|past|that|the same|the following)\s+(?:year|month|week|"
                            r"quarter|season|spring|summer|autumn|fall|winter|weekend|night|morning|evening)\b", re.I)
@@ -75,7 +78,7 @@ def span_kinds(sentence: Sentence, start: int, end: int) -> tuple[str, set[str]]
         time_unit = None  # "1.2 million bales a year": a rate, not a span of time
     if time_unit and (has_number or COUNT_WORDS.search(text) or re.match(r"^(?:a|an|the next|the past)\b", text, re.I)) \
             and not ANCHOR.search(text[: time_unit.start()] + " " + text[time_unit.end():]) and not YEAR.search(text):
-        return "duration", {"duration", "measure"}
+        return "duration", {"duration"}
     if MONTH.search(text) or RELATIVE_DATE.search(text) or (time_unit and not has_number):
         return "date", {"date"}
     if YEAR.search(text) or labels & {"DATE", "TIME"}:
@@ -156,6 +159,16 @@ QUALIFIER = re.compile(r"\b(?:on|during|in|at|over)\s+(?:its|the|their|his|her)\
                        r"month|season|year|quarter|trip|journey|run|visit|flight))\b", re.I)
 QUARTER = re.compile(r"\b(?:q[1-4]|(?:first|second|third|fourth|1st|2nd|3rd|4th|final|last)\s+quarter|"
                      r"(?:first|second|1st|2nd)\s+half|h[12])\b", re.I)
+# what "how many" may count without naming a thing ("how many times", "how many of them")
+GENERIC_COUNTED = {"time", "number", "one", "kind", "type", "sort", "way", "part", "piece", "unit", "item", "thing", "case"}
+# nouns for people, which say the same count in other words ("spectators" are "people", "fans")
+PEOPLE = {"people", "person", "man", "woman", "child", "resident", "inhabitant", "citizen", "spectator", "fan",
+          "supporter", "visitor", "tourist", "passenger", "rider", "worker", "employee", "staff", "member", "student",
+          "teacher", "player", "voter", "user", "customer", "soldier", "troop", "adult", "individual", "attendee",
+          "participant", "volunteer", "official", "officer", "pupil", "patient", "victim", "casualty", "life", "death",
+          "household", "family", "academic", "researcher", "scientist", "subscriber", "viewer", "listener", "reader",
+          "protester", "protestor", "demonstrator", "attendant", "delegate", "athlete", "crew", "pilot", "driver",
+          "immigrant", "refugee", "migrant", "prisoner", "survivor", "guest", "client", "author", "artist"}
 GENERIC_QUALIFIER = {"the", "its", "day", "week", "month", "year", "season", "first", "last", "next", "whole", "entire"}
 
 
@@ -171,6 +184,7 @@ class Asked:
     qualifier: str | None = None  # the occasion it names ("opening" in "on its opening day")
     expected: bool = False     # it asks what is expected, planned or forecast
     alternatives: bool = False  # it offers the answers ("local or state government?")
+    counted: str | None = None  # what "how many" counts ("devices" -> device)
     words: frozenset[str] = frozenset()  # its words, lower case
 
 
@@ -211,7 +225,9 @@ def asked(q: Question) -> Asked:
         rest = [w for w in qual.group(1).lower().split() if w not in GENERIC_QUALIFIER]
         qualifier = rest[0] if rest else None
     return Asked(kind, role, per, tuple(m.group(0)[:4] for m in YEAR.finditer(text)), bool(QUARTER.search(text)),
-                 qualifier, bool(EXPECTED.search(text)), frozenset(re.findall(r"[\w'-]+", low)), bool(re.search(r"\bor\b", low)))
+                 qualifier, expected=bool(EXPECTED.search(text)), words=frozenset(re.findall(r"[\w'-]+", low)),
+                 alternatives=bool(re.search(r"\bor\b", low)),
+                 counted=focus if kind == "count" and q.plural and focus and focus not in GENERIC_COUNTED else None)
 
 
 def _unit_noun(words: str, q: Question) -> str | None:
@@ -289,6 +305,9 @@ def check(a: Asked, c: Candidate) -> Verdict:
         return Verdict(False, f"the question names the role '{a.role}'; the passage does not say it")
     if a.kind == "money" and kind == "count" and not _currency_beside(sentence, c.start, c.end):
         return Verdict(False, "the question asks for a sum of money; the best span is a count")
+    counted = _counted_noun(c.sentence, c.end) if a.counted and kind == "count" else None
+    if counted and not _same_thing(a.counted, counted):
+        return Verdict(False, f"the question counts {a.counted}; the passage's figure counts {counted}")
     if a.per and kind in ("money", "count", "measure") and not _says_word(a.per, sentence):
         return Verdict(False, f"the question asks for a figure per {a.per}; the passage's figure is not said per {a.per}")
     if a.kind in FIGURE_ASKED:
@@ -302,6 +321,28 @@ def check(a: Asked, c: Candidate) -> Verdict:
         if not a.expected and EXPECTED.search(_lead_in(sentence, c.start)):
             return Verdict(False, "the question asks what happened; the passage gives what is expected")
     return OK
+
+
+def _counted_noun(sentence: Sentence, end: int) -> str | None:
+    """The noun a figure counts, where the sentence says it just after the figure ("two domain links" ->
+    link; "More than 100 men" -> man); None where none follows."""
+    after = [t for t in sentence.tokens if t.start - sentence.start >= end][:4]
+    head = None
+    for t in after:
+        if t.pos in ("ADJ", "NOUN", "PROPN", "NUM") or (t.pos == "PUNCT" and t.text == "-"):
+            if t.pos == "NOUN":
+                head = t.lemma.lower()
+            continue
+        break
+    return head
+
+
+def _same_thing(asked: str, said: str) -> bool:
+    """Could the two nouns count the same things? Told apart only where one counts people and the other
+    does not ("100 men" for "how many dragons"): other nouns are too often said in other words ("suras"
+    are "chapters"; of 171 SQuAD count answers, a word-form match refused 22)."""
+    a, b = asked.lower(), said.lower()
+    return a == b or a.rstrip("s") == b.rstrip("s") or (a in PEOPLE) == (b in PEOPLE)
 
 
 def _currency_beside(sentence: str, start: int, end: int) -> bool:

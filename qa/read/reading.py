@@ -20,7 +20,7 @@ from .checks import OK, Asked, Candidate, asked, check
 from .combine import candidate_features, confidence, confidence_features, rerank_scores, weights
 from .literal import literal_answer, term_of
 from .reader import default_reader
-from .say import is_yes_no, say
+from .say import is_yes_no, say, widen_to_entity
 from .typed import fit, is_typed, typed_choice
 
 POINTER = re.compile(r"^\s*(?:see(?: also)?|refer to|for (?:more )?(?:details|information),? see)\b(?:[^.;:]|\.(?=\S)){0,120}\.?\s*$", re.I)
@@ -154,6 +154,8 @@ def read_one(index, q: Question, hits: list[Hit], r: Readings, cfg: Settings, w:
     ranked = [read[i] for i in order] + hits[n:]
     cutoff = cfg.abstain_below if cfg.abstain_below is not None else w["threshold"]
     fact, first = _agreed_fact(index, q, ranked, read, scores[best])
+    if fact is not None and not _fact_passes(q, fact, first, read, r):
+        fact = None
     if fact is not None and not unseen:
         i = read.index(first)
         conf_f = confidence(confidence_features(rows, scores, i, q.qtype, yes_no), w["confidence"])
@@ -278,11 +280,23 @@ def checked_choice(q: Question, wanted: Asked | None, h: Hit, alts: list[tuple[i
         return (None, None, alts[0][2], 0.0), ECHO  # its other spans are its parts
     reason = None
     for s, e, sc, ft in [first] + [(s, e, sc, None) for s, e, sc in alts if (s, e) != first[:2]]:
-        verdict = check(wanted, Candidate(h.sentence, s, e, *context)) if wanted else OK
+        verdict = check(wanted, Candidate(h.sentence, *widen_to_entity(h.sentence, s, e), *context)) if wanted else OK
         if verdict.ok and not echoes_a_figure(q.text, h.sentence.text[s:e]):
             return (s, e, sc, ft if ft is not None else fit(h.sentence, s, e, q.qtype)), reason
         reason = reason or verdict.reason or "the span is the question's own figure"
     return (None, None, alts[0][2], 0.0), reason
+
+
+def _fact_passes(q: Question, fact: Fact, first: Hit, read: list[Hit], r: Readings) -> bool:
+    """A stored fact answers only where its value passes the checks a span must pass ("Git" is no
+    maintainer of Git)."""
+    text = first.sentence.text
+    at = text.find(fact.value)
+    if at < 0 or is_yes_no(q.text):
+        return True
+    i = read.index(first)
+    before, after = r.contexts[i] if r.contexts else ("", "")
+    return check(asked(q), Candidate(first.sentence, at, at + len(fact.value), before, after)).ok
 
 
 def _facts_by_number(index, numbers: list[int]) -> list[Fact]:

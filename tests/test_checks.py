@@ -1,0 +1,119 @@
+"""Answers checked against the question (qa/read/checks.py), on a small news article this test writes,
+tagged by the real spaCy pipeline and read by the real reader: each failure kind of issue 42."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import run_cli
+
+ARTICLE = """RIVERTON, Canada — Riverton's new Line D opened to passengers on Saturday after four years of construction.
+
+The 12.4-kilometre line cost 1.8 billion dollars to build, 300 million dollars more than its approved budget.
+
+Line D is forecast to attract 90,000 riders a day once the network is complete.
+
+Ana Ferreira, who took over as the transit authority's director in 2019, called the opening a milestone.
+
+The line was built by Canadian contractor Costa Vidal Engineering.
+
+In the fourth quarter of 2022, the authority's revenue reached 85.6 million dollars.
+
+For the whole of 2022, the authority's revenue was 310.2 million dollars.
+
+Volunteers moved the island's goats by helicopter, and each flight back to the mainland took 20 minutes.
+
+The ransom note warns that the data will be lost after 72 hours.
+
+The island's ground lizard is a rare, six-inch, all-black animal.
+
+Manager Tom Hale, whose side finished ninth last season, said the club was ready.
+
+The club's chairman, Malcolm Reed, said the new stadium would open in 2027.
+"""
+
+
+@pytest.fixture(scope="module")
+def riverton_dir(tmp_path_factory):
+    from qa.build import build
+
+    folder = tmp_path_factory.mktemp("riverton")
+    (folder / "riverton.txt").write_text(ARTICLE, encoding="utf-8")
+    build([str(folder / "riverton.txt")], folder / "index")
+    return folder / "index"
+
+
+@pytest.fixture(scope="module")
+def riverton(riverton_dir):
+    from qa.library import load
+
+    return load(riverton_dir)
+
+
+def _verdict(index, question: str, sentence_words: str, span: str):
+    from qa.question import analyze_batch
+    from qa.read.checks import Candidate, asked, check
+
+    sent = next(s for s in index.sentences if sentence_words in s.text)
+    at = sent.text.index(span)
+    return check(asked(analyze_batch([question])[0]), Candidate(sent, at, at + len(span)))
+
+
+@pytest.mark.parametrize("question, sentence, span, reason", [
+    ("How many goats were carried on each helicopter flight?", "each flight back", "20 minutes", "span of time"),
+    ("How much Bitcoin does the ransom note demand?", "ransom note", "72 hours", "span of time"),
+    ("How many ground lizards live on the island?", "six-inch", "six-inch", "quantity with its unit"),
+    ("When was Tom Hale appointed manager?", "Manager Tom Hale", "ninth last season", "position"),
+    ("Who is the chief executive of Costa Vidal Engineering?", "Costa Vidal", "Canadian", "person"),
+    ("How much does a single ride on Line D cost?", "1.8 billion", "1.8 billion dollars", "per ride"),
+    ("What was the authority's revenue for 2022?", "fourth quarter", "85.6 million dollars", "quarter"),
+    ("How many passengers rode Line D on its opening day?", "forecast", "90,000", "opening"),
+    ("How many riders does Line D carry a day?", "forecast", "90,000", "expected"),
+    ("Which year does the figure of 310.2 million dollars refer to?", "12.4-kilometre", "300 million dollars", "point in time"),
+])
+def test_a_span_that_contradicts_the_question_does_not_answer(riverton, question, sentence, span, reason):
+    v = _verdict(riverton, question, sentence, span)
+    assert not v.ok and reason in v.reason, (question, v)
+
+
+@pytest.mark.parametrize("question, sentence, span", [
+    ("How long did the flight back to the mainland take?", "each flight back", "20 minutes"),
+    ("How long is Line D?", "12.4-kilometre", "12.4-kilometre"),
+    ("Who heads the transit authority?", "Ana Ferreira", "Ana Ferreira"),  # a director heads it
+    ("Who chairs the club?", "chairman", "Malcolm Reed"),
+    ("What was the authority's revenue for 2022?", "whole of 2022", "310.2 million dollars"),
+    ("How many riders a day is Line D forecast to attract?", "forecast", "90,000"),
+    ("How much did Line D cost?", "1.8 billion", "1.8 billion dollars"),
+    ("When will the new stadium open?", "chairman", "2027"),
+])
+def test_a_span_that_holds_what_the_question_names_answers(riverton, question, sentence, span):
+    v = _verdict(riverton, question, sentence, span)
+    assert v.ok, (question, v)
+
+
+def test_a_figure_keeps_its_unit():
+    from qa.read.say import with_unit
+
+    text = "The cache keeps credentials for 900 seconds by default."
+    end = text.index("900") + 3
+    assert text[text.index("900"):with_unit(text, end)] == "900 seconds"
+    assert with_unit("It has 900 stations.", len("It has 900")) == len("It has 900")  # no unit: as it was
+
+
+def test_the_bot_says_why_it_abstains_or_passes_a_span_over(riverton_dir):
+    """Through the CLI: a question whose only near answers are of the wrong kind is not answered
+    with them, and the JSON says why; a chosen answer is of the kind asked for."""
+    lines = "\n".join(json.dumps({"id": str(i), "question": q}) for i, q in enumerate([
+        "How many goats were carried on each helicopter flight?",
+        "What was the authority's revenue for 2022?",
+        "Who is the chief executive of Costa Vidal Engineering?",
+    ]))
+    r = run_cli("batch", "--index-dir", str(riverton_dir), stdin=lines + "\n")
+    assert r.returncode == 0, r.stderr
+    goats, revenue, ceo = [json.loads(x) for x in r.stdout.splitlines()]
+    assert goats["answer"] is None or "minute" not in goats["answer"], goats
+    if goats["abstained"]:
+        assert goats.get("abstained_because"), goats
+    assert revenue["answer"] and "310.2" in revenue["answer"], revenue
+    assert ceo["answer"] is None or "Canadian" not in ceo["answer"], ceo
