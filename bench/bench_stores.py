@@ -130,7 +130,8 @@ def main() -> None:
     from qa.generation import write_generation
     from qa.library import load
     from qa.store import postgres
-    from qa.store.local_server import local_postgres
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    from pg_server import local_postgres
 
     base = build_base(a.work)
     tier = build_tier(a.work, base, a.tier)

