@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from ..question import Question
 from ..records import Sentence
-from .typed import CURRENCY, LENGTH_UNIT, NUMBER, PERCENT, TIME_UNIT, YEAR
+from .typed import CURRENCY, LENGTH_UNIT, NUMBER, PERCENT, TIME_UNIT, YEAR, span_labels
 
 # ------------------------------------------------------------------ what a span is
 # months and weekdays by their capitalised names ("Jun" in "Lei Jun" is no month: an abbreviation
@@ -61,7 +61,7 @@ def span_kinds(sentence: Sentence, start: int, end: int) -> tuple[str, set[str]]
     group, phrase. "988" may be a count or a year; "72 hours" is only a span of time."""
     text = sentence.text[start:end].strip()
     words = len(text.split())
-    labels = _labels(sentence, start, end)
+    labels = span_labels(sentence, start, end)
     has_number = bool(NUMBER.search(text))
     if words > MAX_FIGURE_WORDS:
         return "phrase", {"phrase"}  # a figure among many other words is a passage, not a figure
@@ -109,18 +109,6 @@ def span_kinds(sentence: Sentence, start: int, end: int) -> tuple[str, set[str]]
         return "organization", {"organization"}
     first = next((k for k in ("person", "organization", "place", "group") if k in names), "phrase")
     return first, names
-
-
-def _labels(sentence: Sentence, start: int, end: int) -> set[str]:
-    """Labels of the entities that make up most of the span."""
-    inside: dict[str, int] = {}
-    for es, ee, label in sentence.entities:
-        es, ee = es - sentence.start, ee - sentence.start
-        inter = min(end, ee) - max(start, es)
-        if inter > 0 and inter >= 0.5 * (ee - es):
-            inside[label] = inside.get(label, 0) + inter
-    chars = len(sentence.text[start:end].strip()) or 1
-    return {label for label, n in inside.items() if n >= 0.5 * chars}
 
 
 # ------------------------------------------------------------------ what the question asks

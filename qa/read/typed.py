@@ -53,7 +53,7 @@ def fit(sentence: Sentence, start: int, end: int, qtype: str) -> float:
     text = sentence.text[start:end]
     if len(text.split()) <= MAX_WORDS and _by_words(text, qtype):
         return 1.0
-    labels = _labels(sentence, start, end)
+    labels = span_labels(sentence, start, end)
     if labels & full:
         return 1.0
     if labels & half or (qtype in NUMERIC and len(text.split()) <= MAX_WORDS and NUMBER.search(text)):
@@ -76,7 +76,7 @@ def _by_words(text: str, qtype: str) -> bool:
     return False
 
 
-def _labels(sentence: Sentence, start: int, end: int) -> set[str]:
+def span_labels(sentence: Sentence, start: int, end: int) -> set[str]:
     """Labels of the entities inside the span, where together they make up most of it."""
     inside = {}
     for es, ee, label in sentence.entities:
