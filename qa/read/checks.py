@@ -69,6 +69,8 @@ def span_kinds(sentence: Sentence, start: int, end: int) -> tuple[str, set[str]]
         return "money", {"money", "count"} if not CURRENCY.search(text) else {"money"}
     if (PERCENT.search(text) and has_number) or "PERCENT" in labels or (FRACTION.search(text) and has_number and words <= 4):
         return "percent", {"percent"}
+    if re.match(r"(?i)since\b", text) and (YEAR.search(text) or MONTH.search(text) or has_number):
+        return "date", {"date", "duration"}  # "since 1898" answers "how long" too
     if CENTURY.search(text):
         return "date", {"date"}
     if ORDINAL_WORD.match(text) and not DATE_UNIT_AFTER_ORDINAL.match(text) and not YEAR.search(text):
@@ -245,7 +247,7 @@ ANSWERS = {
     "figure": {"count", "date", "measure"},
     "person": NAMES,
     "organization": NAMES,
-    "place": NAMES,
+    "place": NAMES | {"ordinal"},  # "where did the side finish?" -> "ninth"
     "group": NAMES,
 }
 ROLE_ANSWERS = {"person", "phrase"}
@@ -291,6 +293,8 @@ def check(a: Asked, c: Candidate) -> Verdict:
     near = " ".join((c.before, sentence))
     if a.role and not _says_role(a.role, near):
         return Verdict(False, f"the question names the role '{a.role}'; the passage does not say it")
+    if a.kind in ("duration", "measure") and kinds == {"count"} and len(span.split()) > 2:
+        return Verdict(False, f"the question asks for {KIND_NAMES[a.kind]}; the best span is a count")
     if a.kind == "money" and kind == "count" and not _currency_beside(sentence, c.start, c.end):
         return Verdict(False, "the question asks for a sum of money; the best span is a count")
     counted = _counted_noun(c.sentence, c.end) if a.counted and kind == "count" else None
