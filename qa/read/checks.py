@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..question import Question
+from ..question import MONEY_WORDS, Question
 from ..records import Sentence
 from .typed import CURRENCY, LENGTH_UNIT, NUMBER, PERCENT, TIME_UNIT, YEAR, span_labels
 
@@ -228,8 +228,6 @@ def _unit_noun(words: str, q: Question) -> str | None:
 
 
 def _asks_money(q: Question) -> bool:
-    from ..question import MONEY_WORDS
-
     return bool(set(q.terms) & MONEY_WORDS or (q.focus or "") in MONEY_WORDS or CURRENCY.search(q.text))
 
 

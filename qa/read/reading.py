@@ -124,7 +124,8 @@ def read_one(index, q: Question, hits: list[Hit], r: Readings, cfg: Settings, w:
         return Read(None, True, 0.0, hits)
     n = len(r.answers)
     read = hits[:n]
-    rows, choices, refusals = candidate_rows(q, read, r)
+    wanted = asked(q) if not is_yes_no(q.text) else None  # what the question asks, read once
+    rows, choices, refusals = candidate_rows(q, read, r, wanted)
     scores = rerank_scores(rows, w["rerank"])
     # a section's heading names what its sentences are about, a cross-reference ("See git-push(1) for
     # details.") where they are: either answers only where nothing else was read; a candidate with no
@@ -154,7 +155,7 @@ def read_one(index, q: Question, hits: list[Hit], r: Readings, cfg: Settings, w:
     ranked = [read[i] for i in order] + hits[n:]
     cutoff = cfg.abstain_below if cfg.abstain_below is not None else w["threshold"]
     fact, first = _agreed_fact(index, q, ranked, read, scores[best])
-    if fact is not None and not _fact_passes(q, fact, first, read, r):
+    if fact is not None and not _fact_passes(wanted, fact, first, read, r):
         fact = None
     if fact is not None and not unseen:
         i = read.index(first)
@@ -253,12 +254,14 @@ def echoes_a_figure(question: str, span: str) -> bool:
     return bool(FIGURE.search(said)) and re.search(whole, asked) is not None
 
 
-def candidate_rows(q: Question, read: list[Hit], r: Readings) -> tuple[list[dict[str, float]], list[tuple], list[str | None]]:
+def candidate_rows(q: Question, read: list[Hit], r: Readings,
+                   wanted: Asked | None = None) -> tuple[list[dict[str, float]], list[tuple], list[str | None]]:
     """The combiners' features of each read candidate, its chosen span (start, end, score, fit), and
     why its reader's first span was refused (None where it was not)."""
     alternatives = [[a for a in alts if not reference_number(h.sentence.text, a[0], a[1])] or alts
                     for h, alts in zip(read, r.alternatives)]
-    wanted = asked(q) if not is_yes_no(q.text) else None
+    if wanted is None and not is_yes_no(q.text):
+        wanted = asked(q)
     contexts = r.contexts or [("", "")] * len(read)
     picked = [checked_choice(q, wanted, h, alts, ctx) if alts else ((None, None, sc, 0.0), None)
               for h, alts, sc, ctx in zip(read, alternatives, r.span_scores, contexts)]
@@ -287,16 +290,15 @@ def checked_choice(q: Question, wanted: Asked | None, h: Hit, alts: list[tuple[i
     return (None, None, alts[0][2], 0.0), reason
 
 
-def _fact_passes(q: Question, fact: Fact, first: Hit, read: list[Hit], r: Readings) -> bool:
+def _fact_passes(wanted: Asked | None, fact: Fact, first: Hit, read: list[Hit], r: Readings) -> bool:
     """A stored fact answers only where its value passes the checks a span must pass ("Git" is no
     maintainer of Git)."""
-    text = first.sentence.text
-    at = text.find(fact.value)
-    if at < 0 or is_yes_no(q.text):
+    at = first.sentence.text.find(fact.value)
+    if at < 0 or wanted is None:
         return True
     i = read.index(first)
     before, after = r.contexts[i] if r.contexts else ("", "")
-    return check(asked(q), Candidate(first.sentence, at, at + len(fact.value), before, after)).ok
+    return check(wanted, Candidate(first.sentence, at, at + len(fact.value), before, after)).ok
 
 
 def _facts_by_number(index, numbers: list[int]) -> list[Fact]:
