@@ -4,20 +4,24 @@ A change writes a new generation (atomically, as a build does) from the live one
 stay are carried over as they are stored (their rows copied inside SQLite, their vectors and term
 counts sliced; no parsing, embedding or tokenizing), new or changed files are read and embedded,
 removed ones are left out. The live generation stays whole until the new one replaces it, so a crash
-at any point leaves the old index."""
+at any point leaves the old index.
+
+The writing stages (reading documents, writing a generation) are imported where a change is made, not
+at import: opening an index for a question goes through `load`, and a question's start-up should not
+load the build."""
 from __future__ import annotations
 
 import fnmatch
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import TYPE_CHECKING, Callable, Protocol
 
 from .config import FORMAT_VERSION, MODEL_SHA256
 from .errors import BadDocument, IndexStale
-from .generation import Kept, Part, kept_documents, write_generation
-from .build import build, folders_of, read_documents, read_parts
 from .index import Index, Progress, _unchanged, live_generation, open_generation, read_manifest, staleness
-from .ingest.files import collect
 from .records import Document
+
+if TYPE_CHECKING:
+    from .generation import Kept, Part
 
 Report = Callable[[str], None]
 
@@ -51,6 +55,8 @@ class EmbeddedShelf:
             if manifest.get("format_version") != FORMAT_VERSION or manifest.get("model_sha256") != MODEL_SHA256:
                 raise IndexStale(f"the index at {self.folder} was built by another version of the bot or model; "
                                  "build it anew with: python cli.py build PATH...")
+            from .generation import kept_documents  # at use (see the module's docstring)
+
             self._carried = kept_documents(live_generation(self.folder))
         return self._carried
 
@@ -61,6 +67,8 @@ class EmbeddedShelf:
         return read_manifest(self.folder).get("folders", [])
 
     def change(self, new: list[Part], gone: set[str], folders: list[dict] | None = None) -> None:
+        from .generation import write_generation  # at use
+
         fresh = {p.doc.path: p for p in new}
         kept = [fresh.pop(k.doc.path, k) for k in self.carried() if k.doc.path not in gone]  # a changed document keeps its place
         write_generation(self.folder, kept + list(fresh.values()), live=live_generation(self.folder), folders=folders)
@@ -74,6 +82,8 @@ def _counts(added: int = 0, updated: int = 0, removed: int = 0, unchanged: int =
 def add(shelf: Shelf, paths: list[str], progress: Progress | None = None, report: Report | None = None,
         glob: str | None = None, exclude: list[str] | None = None) -> dict:
     """Add files and folders; a file already indexed is read again only when its content changed."""
+    from .build import folders_of, read_documents, read_parts  # at use
+
     say = report or (lambda line: None)
     have = {d.path: d for d, _ in shelf.indexed()}
     docs = read_documents(paths, say, glob, exclude)
@@ -104,6 +114,9 @@ def remove(shelf: Shelf, names: list[str]) -> dict:
 def update(shelf: Shelf, progress: Progress | None = None, report: Report | None = None) -> dict:
     """Read again the indexed files whose content changed, remove the ones that are gone, and add the
     files that arrived since in the folders that were indexed."""
+    from .build import read_documents, read_parts  # at use
+    from .ingest.files import collect
+
     say = report or (lambda line: None)
     docs = shelf.indexed()
     changed, gone = [], set()
@@ -165,6 +178,8 @@ def load(folder: Path, rebuild: bool = True, progress: Progress | None = None) -
             paths = [d["path"] for d in manifest["documents"] if Path(d["path"]).exists()]
             if not paths:
                 raise IndexStale(f"the index at {folder} is out of date and its documents are gone ({why}); build it anew")
+            from .build import build  # at use
+
             build(paths, folder, progress=progress)
         manifest = read_manifest(folder)
     return open_generation(folder, manifest)

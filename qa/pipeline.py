@@ -5,14 +5,13 @@ import functools
 import logging
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .collections import UnknownCollection, collection_name, folder_of, store_of
 from .config import Settings, settings
 from .cores import one_blas_thread
-from .conversation import Conversation
 from .embed import question_encoder
 from .errors import BadQuestion, QAError
-from .build import build
 from .library import EmbeddedShelf, add, load, remove, update
 from .question import Question, analyze_batch
 from .read.combine import signals, threshold
@@ -20,7 +19,10 @@ from .read.reading import read_batch
 from .records import Answer, FactQuery, Hit
 from .retrieve import retrieve_batch
 from .scope import Scope, rows_in
-from .store import DocumentStore, is_database, postgres
+from .store import DocumentStore, is_database
+
+if TYPE_CHECKING:
+    from .conversation import Conversation
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +70,8 @@ def open_index(folder: Path | None = None, cfg: Settings | None = None, rebuild:
     cfg = cfg or settings()
     name = collection_name(cfg.collection if collection is None else collection)
     if is_database(cfg.store):
+        from .store import postgres  # at use: the embedded store's questions load no database driver
+
         if name is not None and not postgres.has_collection(cfg.store, name):
             raise UnknownCollection(f"no collection {name!r} in the PostgreSQL store; make it with: "
                                     f"python cli.py --collection {name} build PATH...")
@@ -80,6 +84,8 @@ def open_index(folder: Path | None = None, cfg: Settings | None = None, rebuild:
     if not (folder / "CURRENT").exists() and folder.resolve() == cfg.index_dir.resolve():
         seeds = sorted(str(p) for p in cfg.seeds_dir.glob("*") if p.suffix.lower() in (".txt", ".md", ".markdown"))
         if seeds:
+            from .build import build  # at use: only the first start builds
+
             build(seeds, folder, progress=progress)
     return load(folder, rebuild=rebuild, progress=progress)
 
@@ -93,8 +99,6 @@ def ask_batch(index: DocumentStore, questions: list[str], sessions: list[Convers
     one_blas_thread()
     sessions = sessions or [None] * len(questions)
     only = [rows_in(index, s) if s else None for s in (scopes or [None] * len(questions))]
-    if encoder is None:
-        encoder = question_encoder()
     rewritten = [c.rewrite(q) if c else q for q, c in zip(questions, sessions)]
     parsed, hits = retrieve(index, rewritten, max(cfg.candidates, k or cfg.k), encoder, only)
     out = []
@@ -107,12 +111,15 @@ def ask_batch(index: DocumentStore, questions: list[str], sessions: list[Convers
     return out
 
 
-def retrieve(index: DocumentStore, questions: list[str], n: int, encoder,
+def retrieve(index: DocumentStore, questions: list[str], n: int, encoder=None,
              only: list | None = None) -> tuple[list[Question], list[list[Hit]]]:
     """Each question read (answer type, words; typos corrected) and its n best sentences by fused score
-    (among the rows `only` allows, where given)."""
+    (among the rows `only` allows, where given). The questions are read before the encoder is asked
+    for: in a cold start that reading overlaps the encoder's load (on its thread) instead of waiting."""
     searched = [index.correct(q) for q in questions]
-    return analyze_batch(searched), retrieve_batch(index, searched, encoder.encode(searched), n, only)
+    parsed = analyze_batch(searched)
+    encoder = encoder or question_encoder()
+    return parsed, retrieve_batch(index, searched, encoder.encode(searched), n, only)
 
 
 def select_facts(index: DocumentStore, kind: str | None = None, subject: str | None = None, attribute: str | None = None) -> list:
@@ -129,6 +136,8 @@ def ask_requests(index: DocumentStore, part: list[dict], sessions: dict) -> list
     """The batch command's and the server's way in: each request ({"question", "session"?, "k"?, "id"?, "scope"?}) with its answer object. Questions with a
     session are asked in input order (a follow-up needs the turn before it), their conversations taken
     from and left in `sessions`; questions without one are asked together, in one batch."""
+    from .conversation import Conversation  # at use: only a request with a session needs one
+
     results: dict[int, dict] = {}
     free = [(i, r) for i, r in enumerate(part) if "error" not in r and r.get("session") is None]
     if free:
@@ -184,6 +193,8 @@ def library_commands(folder: Path | None = None, collection: str | None = None):
     cfg = settings()
     name = collection_name(cfg.collection if collection is None else collection)
     if is_database(cfg.store):
+        from .store import postgres  # at use
+
         shelf = postgres.Shelf(store_of(cfg.store, name), name)
     else:
         shelf = EmbeddedShelf(folder_of(Path(folder or cfg.index_dir), name))

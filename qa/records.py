@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+PATH_SEPARATOR = " \u203a "  # between the headings of a unit's section path
+
 if TYPE_CHECKING:  # annotations only: the CLI's start-up imports records without numpy
     import numpy as np
 

@@ -144,3 +144,9 @@ def _reasons(sent: Sentence) -> list[Span]:
 
 def text_of(sent: Sentence, sp: Span) -> str:
     return sent.text[sent.tokens[sp.i].start - sent.start: sent.tokens[sp.j - 1].end - sent.start]
+
+
+def reference_number(text: str, start: int, end: int) -> bool:
+    """A number that is part of a name: a manual page's section ("git-push(1)", "printf(3)")."""
+    return (start >= 2 and end < len(text) and text[start - 1] == "(" and text[end] == ")"
+            and text[start - 2].isalnum() and text[start:end].isdigit() and len(text[start:end]) == 1)

@@ -24,6 +24,21 @@ def test_ask_prints_answer_and_cited_sentence(seed_index):
     assert SEED.name in r.stdout
 
 
+def test_a_standalone_ask_imports_only_what_answering_needs(seed_index):
+    """The question path loads no build, ingest, conversation, server or database module: those cost
+    start-up time that one question does not need (python -X importtime lists every module loaded)."""
+    e = dict(__import__("os").environ, HF_HUB_OFFLINE="1")
+    r = subprocess.run([sys.executable, "-X", "importtime", str(ROOT / "cli.py"), "ask", QUESTION, "--index-dir",
+                        str(seed_index)], capture_output=True, text=True, env=e, timeout=600, cwd=ROOT)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "first half of 2024" in r.stdout
+    loaded = {line.rsplit("|", 1)[-1].strip() for line in r.stderr.splitlines() if line.startswith("import time:")}
+    assert "qa.read.reading" in loaded and "qa.index" in loaded  # the parse found the modules
+    unneeded = ("qa.build", "qa.generation", "qa.ingest", "qa.conversation", "qa.facts", "qa.serve", "qa.store.postgres",
+                "qa.store.pgwrite", "qa.evaluate", "spacy", "psycopg")
+    assert not sorted(m for m in loaded if m.startswith(unneeded)), "ask imported what it does not need"
+
+
 def test_ask_json_is_the_answer_object(seed_index):
     r = run_cli("ask", QUESTION, "--json", "--index-dir", str(seed_index))
     a = json.loads(r.stdout)

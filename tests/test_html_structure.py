@@ -10,7 +10,7 @@ import lxml.html
 import pytest
 
 from qa.ingest import read_document, split_units
-from qa.ingest.units import PATH_SEPARATOR as SEP
+from qa.records import PATH_SEPARATOR as SEP
 from qa.nlp import english
 
 from conftest import ROOT

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
-from ..records import Document, Sentence, Token
+
+from ..records import PATH_SEPARATOR, Document, Sentence, Token
+from ..spans import reference_number
 
 SENTENCE_END = (".", "!", "?", "\u201d", '"', "\u2019", ":", ";", "\u2026")
 
@@ -174,7 +176,6 @@ def _place(units: list[Sentence], pages: tuple) -> None:
             u.page = pages[max(0, bisect.bisect_right(starts, u.start) - 1)][1]
 
 
-PATH_SEPARATOR = " \u203a "
 
 
 def _place_in_blocks(units: list[Sentence], doc: Document) -> None:
@@ -223,10 +224,6 @@ def _sentences(path: str, text: str, offset: int, pi: int, parsed, whole: bool =
     return out if whole else _merge_fragments(out, text)
 
 
-def reference_number(text: str, start: int, end: int) -> bool:
-    """A number that is part of a name: a manual page's section ("git-push(1)", "printf(3)")."""
-    return (start >= 2 and end < len(text) and text[start - 1] == "(" and text[end] == ")"
-            and text[start - 2].isalnum() and text[start:end].isdigit() and len(text[start:end]) == 1)
 
 
 def _merge_fragments(sents: list[Sentence], text: str) -> list[Sentence]:

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from ..config import Settings
 from ..lookup import best_fact, period_fits, question_period, say_fact
 from ..question import Question
-from ..ingest.units import PATH_SEPARATOR, reference_number
-from ..records import PROSE_KINDS, Fact, FactQuery, Hit
+from ..records import PATH_SEPARATOR, PROSE_KINDS, Fact, FactQuery, Hit
+from ..spans import reference_number
 from .absent import absent_share
 from .checks import OK, Asked, Candidate, asked, check
 from .combine import candidate_features, confidence, confidence_features, rerank_scores, weights
