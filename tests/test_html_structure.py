@@ -117,6 +117,26 @@ like the following:</p>
 <div class="paragraph"><p>Full sending was the default from version 1.2 until 2.0, when sending only the
 difference became the default.</p></div></div></div></div></body></html>"""
 
+# GNU Texinfo's output (makeinfo 6 and 7): a navigation bar above and below each node, a menu of the
+# node's subsections, the node's heading, a function's definition as a term
+TEXINFO = """<!DOCTYPE html><html><head><title>Calling (frob: the portable frobnication library)</title>
+<meta name="Generator" content="makeinfo"><link href="Index.html" rel="index" title="Index"></head>
+<body lang="en"><div class="section" id="Calling">
+<div class="header"><p>
+Next: <a href="Closures.html" accesskey="n" rel="next">Closures</a>, Previous: <a href="Types.html" accesskey="p" rel="prev">What is a frob type?</a>, Up: <a href="Using-frob.html" accesskey="u" rel="up">Using frob</a> &nbsp; [<a href="Index.html" title="Index" rel="index">Index</a>]</p>
+</div><hr>
+<span id="Calling-1"></span><h3 class="section">2.2 Calling</h3>
+<ul class="section-toc"><li><a href="Calling-Simple.html" accesskey="1">Simple calls</a></li>
+<li><a href="Calling-Variadic.html" accesskey="2">Variadic calls</a></li></ul>
+<p>Once a frame is prepared, the function is called through it as many times as needed.</p>
+<dl class="def"><dt id="index-frob_005finvoke"><span class="category">Function: </span><span><em>void</em> <strong>frob_invoke</strong> <em>(frob_frame *<var>frame</var>, void *<var>fn</var>)</em></span></dt>
+<dd><p>This calls the function <var>fn</var> through the prepared <var>frame</var>.</p></dd></dl>
+<p>See <a href="Closures.html">Closures</a> for functions made at run time.</p>
+</div><hr>
+<div class="nav-panel"><p>
+Next: <a href="Closures.html" accesskey="n" rel="next">Closures</a>, Previous: <a href="Types.html" accesskey="p" rel="prev">What is a frob type?</a> &nbsp; [<a href="index.html#SEC_Contents" title="Table of contents" rel="contents">Contents</a>][<a href="Index.html" title="Index" rel="index">Index</a>]</p>
+</div></body></html>"""
+
 MARKS = re.compile(r"`|\\[\[\]*_]|\*\*|\]\(|^#{1,6} |^[-*+] |&(?:[a-z]+|#\d+);|\u00b6|"
                    r"</?(?:p|div|span|a|b|i|em|strong|code|pre|br|li|ul|ol|dl|dt|dd|table|tr|td|th|h[1-6]|img)\b[^>]*>")
 
@@ -179,6 +199,17 @@ def test_docbook_titles_deep_in_wrappers_are_still_headings(tmp_path, nlp):
     code = by_text(units, "replicator start --standby \\\n    --primary db1.example.com")  # verbatim, indented
     assert code.kind == "code" and (code.start, code.end, "CODE") in code.entities
     assert "Prev" not in doc.text
+
+
+def test_texinfo_navigation_bars_and_menus_are_not_units(tmp_path, nlp):
+    doc, units, _ = units_of(page(tmp_path, "Calling.html", TEXINFO), nlp)
+    assert_clean(units)
+    said = " ".join(u.text for u in units)
+    for nav in ("Next:", "Previous:", "Up:", "[Index]", "Index", "Contents", "Simple calls", "What is a frob type?"):
+        assert nav not in said, nav
+    calls = by_text(units, "This calls the function fn through the prepared frame.")
+    assert calls.section.endswith("frob_invoke (frob_frame *frame, void *fn)")
+    assert by_text(units, "See Closures for functions made at run time.")  # a link inside a sentence stays
 
 
 def test_mkdocs_table_rows_name_their_header_cells(tmp_path, nlp):

@@ -45,13 +45,14 @@ def _prepared(page: str):
     layout and are dropped), and each preformatted block's text made plain and marked as code (a
     `pre` with markup inside, such as a synopsis with its command in italics, or with nothing that
     looks like code to the extractor, would be taken for a quotation and its lines run together);
-    the page as is when it does not parse."""
+    the page as is when it does not parse. Navigation is taken out (`_drop_navigation`)."""
     import lxml.html
 
     try:
         tree = lxml.html.fromstring(page)
     except (ValueError, lxml.etree.ParserError):
         return page
+    _drop_navigation(tree)
     for pre in list(tree.iter("pre")):
         text = pre.text_content()
         for child in list(pre):
@@ -65,6 +66,48 @@ def _prepared(page: str):
             box.drop_tag()
             box = h.getparent()
     return tree
+
+
+# links a generator marks as the manual's navigation: the relations of HTML's link types, and access keys
+NAVIGATION_RELS = {"next", "prev", "previous", "up", "index", "contents", "toc", "start", "first", "last", "home",
+                   "top", "chapter", "section", "subsection", "glossary", "appendix", "help", "search"}
+# what a navigation bar says besides its links: its labels, separators and brackets
+NAVIGATION_WORDS = re.compile(r"(?:\b(?:next|prev|previous|up|home|top|index|contents|table of contents|toc)\b|"
+                              r"[\s,;:|\[\]()<>\u00ab\u00bb\u2022\u00b7/\u2190-\u21ff-])*", re.I)
+NAVIGATION_BOXES = ("div", "p", "ul", "ol", "li", "table", "tr", "td", "nav", "header", "footer", "span")
+
+
+def _is_navigation_link(a) -> bool:
+    rels = set((a.get("rel") or "").lower().split())
+    return bool(rels & NAVIGATION_RELS) or a.get("accesskey") is not None
+
+
+def _drop_navigation(tree) -> None:
+    """Take out the navigation of generated manuals: a bar ("Next: What is libffi?, Up: libffi
+    [Index]" in Texinfo's output, "Prev | Up | Next" in DocBook's) or a node's menu of its subsections,
+    recognized by its links (marked as navigation by their `rel` or an access key) and by saying
+    nothing else than those links and navigation labels. Outermost first, so a bar goes whole; a
+    box that also says something else stays."""
+    for box in list(tree.iter(*NAVIGATION_BOXES)):
+        if box.getparent() is None:
+            continue  # the page itself, or inside a box already taken out
+        links = [a for a in box.iter("a") if a.get("href") is not None]
+        marked = [a for a in links if _is_navigation_link(a)]
+        if not marked or len(marked) < len(links):
+            continue
+        said = _text_outside(box, set(map(id, marked)))
+        if NAVIGATION_WORDS.fullmatch(said):
+            box.drop_tree()  # its tail (the text after it) stays
+
+
+def _text_outside(box, skipped: set[int]) -> str:
+    """The text of `box` without the text of the elements whose ids are in `skipped`."""
+    parts = [box.text or ""]
+    for child in box:
+        if id(child) not in skipped:
+            parts.append(_text_outside(child, skipped))
+        parts.append(child.tail or "")
+    return "".join(p for p in parts if isinstance(p, str))
 
 
 PERMALINK = re.compile(r"[\s\u00b6\u00a7#\U0001f517\u2693\u2302]+$")  # ¶ § # 🔗 ⚓ after a heading: its anchor link
