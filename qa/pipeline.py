@@ -15,9 +15,9 @@ from .errors import BadQuestion, QAError
 from .library import EmbeddedShelf, add, load, remove, update
 from .question import Question, analyze_batch
 from .read.combine import signals, threshold
-from .read.reading import read_batch
+from .read.reading import question_words, read_batch
 from .records import Answer, FactQuery, Hit
-from .retrieve import retrieve_batch
+from .retrieve import retrieve_batch, surroundings
 from .scope import Scope, rows_in
 from .store import DocumentStore, is_database
 
@@ -102,7 +102,8 @@ def ask_batch(index: DocumentStore, questions: list[str], sessions: list[Convers
     rewritten = [c.rewrite(q) if c else q for q, c in zip(questions, sessions)]
     parsed, hits = retrieve(index, rewritten, max(cfg.candidates, k or cfg.k), encoder, only)
     out = []
-    for q, rw, p, r, conv in zip(questions, rewritten, parsed, read_batch(index, parsed, hits, cfg, reader), sessions):
+    near = surroundings(index, [question_words(p) for p in parsed], hits, cfg.read_candidates)
+    for q, rw, p, r, conv in zip(questions, rewritten, parsed, read_batch(parsed, hits, near, cfg, reader), sessions):
         out.append(Answer(question=q, answer=r.text, abstained=r.abstained, confidence=r.confidence,
                           hits=r.hits[: k or cfg.k], facts=r.facts, rewritten=rw if rw != q else None, qtype=p.qtype,
                           features=r.features, evidence=r.evidence, others=r.others, reason=r.reason))

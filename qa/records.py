@@ -191,3 +191,41 @@ class Answer:
         if self.reason:
             out["abstained_because" if self.abstained else "passed_over"] = self.reason
         return out
+
+
+@dataclass
+class Surroundings:
+    """What reading needs of the documents around one question's candidates, read by retrieval in one
+    batch so that reading is a function of its input: the units near each candidate (its neighbours,
+    the term a description stands under, the code block a how-to gives a few sentences on), the
+    candidates' documents' dates, the index's statistics of the question's words, and the facts the
+    candidates' sentences state with the facts those derive from."""
+
+    BACK = 40     # units before a candidate in a structured page (where the term it describes may stand)
+    FORWARD = 5   # units after one (a description read in a term's place, a how-to's code block)
+
+    units: dict[int, "Sentence"] = field(default_factory=dict)
+    dates: dict[str, Any] = field(default_factory=dict)   # document path -> datetime.date or None
+    dateline: Any = None                                  # the first dated document's date
+    idf: dict[str, float] = field(default_factory=dict)   # the question's words the index has ("<unk>" too)
+    facts: list["Fact"] = field(default_factory=list)     # stated in the candidates' sentences, id order
+    derived: dict[int, "Fact"] = field(default_factory=dict)  # those facts' sources, by 0-based number
+
+    def unit(self, i: int) -> "Sentence | None":
+        return self.units.get(i)
+
+    def around(self, s: "Sentence") -> tuple["Sentence | None", "Sentence | None"]:
+        """The unit just before `s` and the one just after, in its document (None at an edge)."""
+        same = lambda u: u if u is not None and u.doc == s.doc else None  # noqa: E731
+        return same(self.units.get(s.id - 1)), same(self.units.get(s.id + 1))
+
+    def neighbours(self, s: "Sentence") -> list["Sentence"]:
+        return [x for x in self.around(s) if x is not None]
+
+    def date_of(self, path: str):
+        return self.dates.get(path)
+
+    def facts_about(self, hits: list["Hit"]) -> list["Fact"]:
+        """The facts stated in the hits' sentences, in id order."""
+        places = {(h.sentence.doc, h.sentence.start) for h in hits}
+        return [f for f in self.facts if (f.doc, f.start) in places]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .records import Candidates, Hit
+from .records import Candidates, FactQuery, Hit, Surroundings
 from .store import DocumentStore
 
 WINDOW_WEIGHT = 0.5
@@ -40,3 +40,37 @@ def fuse(index: DocumentStore, found: Candidates, k: int) -> list[Hit]:
     return [Hit(sents[int(ids[i])], float(fused[i]), float(found.dense[i]), float(found.lexical[i]),
                 {"dense_z": float(dense_z[i]), "lexical_z": float(lexical_z[i]), "window_dense_z": float(window_dense_z[i]),
                  "window_lexical_z": float(window_lexical_z[i]), "fused": float(fused[i])}) for i in top]
+
+
+def surroundings(index: DocumentStore, words: list[list[str]], hits: list[list[Hit]], n: int) -> list[Surroundings]:
+    """What reading needs around each question's first candidates (`words`: the question's words whose
+    statistics it weighs), read in one batch for all questions: the units within Surroundings.FORWARD
+    after each of the first n candidates (and as many more as terms among them, whose descriptions may
+    take their place), within Surroundings.BACK before one in a structured page (one before in prose),
+    the documents' dates, and the facts of those sentences with their sources."""
+    wanted: list[set[int]] = []
+    for hs in hits:
+        first = hs[: n + sum(h.sentence.kind == "term" for h in hs[:n])]
+        ids = set()
+        for h in first:
+            s = h.sentence
+            back = Surroundings.BACK if s.section else 1
+            ids.update(range(max(0, s.id - back), s.id + Surroundings.FORWARD + 1))
+        wanted.append(ids)
+    total = len(index.sentences)
+    every = sorted({i for ids in wanted for i in ids if i < total})
+    units = {u.id: u for u in index.sentences.many(every)} if every else {}
+    places = tuple({(u.doc, u.start) for ids in wanted for i in ids if (u := units.get(i)) is not None})
+    facts = index.facts(FactQuery(places=places)) if places else []
+    numbers = sorted({k for f in facts for k in (f.derived_from or [])})
+    derived = {f.id - 1: f for f in index.facts(FactQuery(ids=tuple(k + 1 for k in numbers)))} if numbers else {}
+    dateline = index.dateline
+    out = []
+    for ids, qwords in zip(wanted, words):
+        mine = {i: units[i] for i in ids if i in units}
+        docs = {u.doc for u in mine.values()}
+        at = {(u.doc, u.start) for u in mine.values()}
+        idf = {w: index.idf.get(w) for w in dict.fromkeys([*qwords, "<unk>"]) if w in index.idf}
+        out.append(Surroundings(mine, {d: index.date_of(d) for d in docs}, dateline, idf,
+                                [f for f in facts if (f.doc, f.start) in at], derived))
+    return out

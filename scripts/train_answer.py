@@ -27,14 +27,15 @@ from qa.evaluate import _cached_index, squad_articles, squad_f1  # noqa: E402
 from qa.pipeline import retrieve  # noqa: E402
 from qa.read.combine import WEIGHTS_FILE, confidence_features, linear  # noqa: E402
 from qa.read.reader import READER_FILE, default_reader, sha256  # noqa: E402
-from qa.read.reading import Readings, candidate_rows, read_candidates, read_one  # noqa: E402
+from qa.read.reading import Readings, candidate_rows, question_words, read_candidates, read_one  # noqa: E402
+from qa.retrieve import surroundings  # noqa: E402
 from qa.read.say import is_yes_no  # noqa: E402
 
 FOLDS = 4
 
 
 def collect(path: Path, work: Path, n_read: int, limit: int = 0):
-    """Per question: article number, gold texts (empty if unanswerable), index, parsed question, fused
+    """Per question: article number, gold texts (empty if unanswerable), its surroundings, parsed question, fused
     hits, whether each hit holds the gold answer's start, and the reader's scores (cached per reader)."""
     # the readings follow the retrieval's candidate order, so the cache is per reader and question encoder
     cache = work / f"read-{sha256(READER_FILE)[:12]}-{type(question_encoder()).__name__}-{n_read}-{limit}.pkl"
@@ -47,11 +48,12 @@ def collect(path: Path, work: Path, n_read: int, limit: int = 0):
             doc.write_text(art["text"], encoding="utf-8")
         index = _cached_index([doc], work / f"index-{doc.stem}")
         parsed, hits = retrieve(index, [q["question"] for q in art["qs"]], 40, enc)
+        near = surroundings(index, [question_words(p) for p in parsed], hits, n_read)
         if ai not in readings:
-            readings[ai] = read_candidates(index, parsed, hits, n_read, reader)
-        for q, p, hs, r in zip(art["qs"], parsed, hits, readings[ai]):
+            readings[ai] = read_candidates(parsed, hits, near, n_read, reader)
+        for q, p, hs, r, around in zip(art["qs"], parsed, hits, readings[ai], near):
             holds = [any(h.sentence.start <= st < h.sentence.end for st, _ in q["spans"]) for h in hs]
-            out.append((ai, [] if q["impossible"] else q["texts"], index, p, hs, holds, r))
+            out.append((ai, [] if q["impossible"] else q["texts"], around, p, hs, holds, r))
         print(f"article {ai + 1}: {len(art['qs'])} questions", file=sys.stderr, flush=True)
     cache.write_bytes(pickle.dumps(readings))
     return out
@@ -142,10 +144,10 @@ def answer_fold(items, w):
     source holding the answer, F1 of the answer, confidence)."""
     cfg = replace(settings(), abstain_below=-1.0)  # record every answer; abstention is applied afterwards
     out = []
-    for ai, gold, index, parsed, hits, holds, r in items:
+    for ai, gold, near, parsed, hits, holds, r in items:
         hs = [replace(h) for h in hits]
         held = {id(h): x for h, x in zip(hs, holds)}
-        res = read_one(index, parsed, hs, r, cfg, w)
+        res = read_one(near, parsed, hs, r, cfg, w)
         rank = next((k for k, h in enumerate(res.hits[:10]) if held[id(h)]), None)
         f1 = max((squad_f1(res.text or "", g) for g in gold), default=None)
         out.append((bool(gold), rank, f1, res.confidence, res.abstained))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from ..lexical import LITERAL
 from ..records import PROSE_KINDS as PROSE
-from ..records import Sentence
+from ..records import Sentence, Surroundings
 
 # what a "which/what X" question names when it asks for a literal; said generically of documentation
 LITERAL_NOUNS = (r"options?|flags?|switch(?:es)?|settings?|commands?|sub-?commands?|values?|variables?|parameters?|"
@@ -22,8 +22,7 @@ WHICH_LITERAL = re.compile(r"^\s*(?:which|what)\s+(?:(?!(?:is|are|was|were|does|
 HOW_TO = re.compile(r"^\s*(?:how\s+(?:do|can|could|should|would|may)\s+(?:i|we|you|one)\b|"
                     r"what\s+(?:command|option|flag)s?\s+(?:do|can|should|would)\s+(?:i|we|you)\b)", re.I)
 CODE_LINES = 3       # a code block said whole up to this many lines; past it, its first command
-TERM_WALK = 40       # units walked back to find the term a description stands under
-TERM_STEP = 8        # of them read at a time
+TERM_WALK = Surroundings.BACK  # units walked back to find the term a description stands under
 FOLLOW_WALK = 3      # sentences walked forward to find the code block a how-to passage gives
 MAX_TERM_CHARS = 120
 DEFINE = re.compile(r"^\s*what\s+(?:does|do|is|are)\b", re.I)
@@ -54,7 +53,7 @@ class Literal:
     named: bool = False  # the question names the term it describes: the page answers whatever the reader made of it
 
 
-def literal_answer(index, question: str, top: Sentence, start: int, end: int) -> Literal | None:
+def literal_answer(near: Surroundings, question: str, top: Sentence, start: int, end: int) -> Literal | None:
     """The literal answer when the question asks for one and the page's structure gives one the
     reader's span is not; None to keep the reader's span."""
     ask = literal_ask(question)
@@ -63,26 +62,26 @@ def literal_answer(index, question: str, top: Sentence, start: int, end: int) ->
     if top.kind in ("code", "term"):
         return _whole(top, top)
     if ask == "define":  # what the named option does: its description's first sentence
-        term = term_of(index, top)
+        term = term_of(near, top)
         named = {m.group(0) for m in LITERAL.finditer(question)}
         if term is None or not named & {m.group(0) for m in LITERAL.finditer(term.text)}:
             return None
-        first = _description(index, term)
+        first = _description(near, term)
         said = first.text.rstrip(" .") if first else ""
         return Literal(said, first, 0, len(said), first, named=True) if said else None
     in_code = _code_at(top, start, end)
     if ask == "how" or in_code is None:
-        introduced = _introduced_code(index, top)
+        introduced = _introduced_code(near, top)
         if introduced is not None:
             return _whole(introduced, top)
     if ask == "how" and in_code is None:  # a how-to passage gives its command just after it
-        given = _code_given_after(index, top)
+        given = _code_given_after(near, top)
         if given is not None:
             return _whole(*given)
     if in_code is not None:
         return None  # the reader's span is a literal already (widened to it when it says it)
-    term = term_of(index, top)
-    return _whole(term, _description(index, term) or top) if term is not None else None
+    term = term_of(near, top)
+    return _whole(term, _description(near, term) or top) if term is not None else None
 
 
 def _code_at(s: Sentence, start: int, end: int) -> tuple[int, int] | None:
@@ -90,51 +89,50 @@ def _code_at(s: Sentence, start: int, end: int) -> tuple[int, int] | None:
     return next(((x, y) for x, y, label in s.entities if label == "CODE" and x < b and a < y), None)
 
 
-def _introduced_code(index, s: Sentence) -> Sentence | None:
+def _introduced_code(near: Surroundings, s: Sentence) -> Sentence | None:
     """The code block a sentence ending in a colon introduces ("..., use a syntax like the following:")."""
     if not s.text.rstrip().endswith(":"):
         return None
-    _, nxt = index.around(s)
+    _, nxt = near.around(s)
     return nxt if nxt is not None and nxt.kind == "code" else None
 
 
-def _code_given_after(index, s: Sentence) -> tuple[Sentence, Sentence] | None:
+def _code_given_after(near: Surroundings, s: Sentence) -> tuple[Sentence, Sentence] | None:
     """(code block, the sentence introducing it) for one of the few sentences after `s` in its
     section ("To change the password, erase the credentials. [...] To erase credentials, use a syntax
     like the following:")."""
     cur = s
     for _ in range(FOLLOW_WALK):
-        _, nxt = index.around(cur)
+        _, nxt = near.around(cur)
         if nxt is None or nxt.section != s.section or nxt.kind not in PROSE:
             return None
-        code = _introduced_code(index, nxt)
+        code = _introduced_code(near, nxt)
         if code is not None:
             return code, nxt
         cur = nxt
     return None
 
 
-def _description(index, term: Sentence) -> Sentence | None:
+def _description(near: Surroundings, term: Sentence) -> Sentence | None:
     """A term's description's first sentence (what the term is, by the convention of reference pages)."""
-    _, nxt = index.around(term)
+    _, nxt = near.around(term)
     return nxt if nxt is not None and nxt.section == term.section and nxt.kind in PROSE else None
 
 
-def term_of(index, s: Sentence, literal_only: bool = True) -> Sentence | None:
+def term_of(near: Surroundings, s: Sentence, literal_only: bool = True) -> Sentence | None:
     """The term (`dt`) whose description `s` is part of: the nearest term unit before it whose path
     is its path (only one that is a literal, not a FAQ's question, unless `literal_only` is false)."""
     if not s.section:
         return None
-    end = s.id
-    while end > max(0, s.id - TERM_WALK):  # the units before it, a few at a time in one read
-        ids = list(range(end - 1, max(0, end - TERM_STEP, s.id - TERM_WALK) - 1, -1))
-        for prev in index.sentences.many(ids):
-            if prev.doc != s.doc or prev.section != s.section:
-                return None
-            if prev.kind == "term":  # a term that is a sentence (a FAQ's question) is no literal
-                literal = len(prev.text) <= MAX_TERM_CHARS and not prev.text.rstrip().endswith("?")
-                return prev if literal or not literal_only else None
-        end = ids[-1]
+    for i in range(s.id - 1, max(0, s.id - TERM_WALK) - 1, -1):
+        prev = near.unit(i)
+        if prev is None:
+            continue  # no unit at that row (a store's rows may have gaps)
+        if prev.doc != s.doc or prev.section != s.section:
+            return None
+        if prev.kind == "term":  # a term that is a sentence (a FAQ's question) is no literal
+            literal = len(prev.text) <= MAX_TERM_CHARS and not prev.text.rstrip().endswith("?")
+            return prev if literal or not literal_only else None
     return None
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from ..config import Settings
 from ..lookup import best_fact, period_fits, question_period, say_fact
 from ..question import Question
-from ..records import PATH_SEPARATOR, PROSE_KINDS, Fact, FactQuery, Hit
+from ..records import PATH_SEPARATOR, PROSE_KINDS, Fact, Hit, Surroundings
 from ..spans import reference_number
 from .absent import absent_share
 from .checks import OK, Asked, Candidate, asked, check
@@ -57,15 +57,16 @@ class Readings:
     contexts: list[tuple[str, str]] = field(default_factory=list)  # what was read before and after each
 
 
-def read_candidates(index, questions: list[Question], hits: list[list[Hit]], n: int, reader) -> list[Readings]:
+def read_candidates(questions: list[Question], hits: list[list[Hit]], near: list[Surroundings], n: int,
+                    reader) -> list[Readings]:
     """The reader over the first n candidates of every question, in one batched call."""
     qs, cands, before, after, owner = [], [], [], [], []
-    for qi, (q, hs) in enumerate(zip(questions, hits)):
+    for qi, (q, hs, around) in enumerate(zip(questions, hits, near)):
         for h in hs[:n]:
-            prev, nxt = index.around(h.sentence)
+            prev, nxt = around.around(h.sentence)
             qs.append(q.text)
             cands.append(h.sentence.text)
-            before.append(context_before(index, h.sentence, prev))
+            before.append(context_before(around, h.sentence, prev))
             after.append(nxt.text if nxt else "")
             owner.append(qi)
     out = [Readings([], [], [], [], []) for _ in questions]
@@ -78,26 +79,26 @@ def read_candidates(index, questions: list[Question], hits: list[list[Hit]], n: 
     return out
 
 
-def context_before(index, s, prev) -> str:
+def context_before(near: Surroundings, s, prev) -> str:
     """What the reader reads before a candidate: the sentence before it, after the path of headings
     and terms it stands under where it is a term's description ("the default" in an option's
     description is the default of that option)."""
     text = prev.text if prev is not None else ""
-    if s.section and PATH_SEPARATOR in s.section and s.kind in PROSE_KINDS and term_of(index, s, literal_only=False) is not None:
+    if s.section and PATH_SEPARATOR in s.section and s.kind in PROSE_KINDS and term_of(near, s, literal_only=False) is not None:
         if prev is not None and prev.kind == "term":
             text = ""  # the path ends with it already
         return f"{s.section}: {text}" if text else s.section
     return text
 
 
-def terms_as_descriptions(index, hits: list[Hit], n: int) -> list[Hit]:
+def terms_as_descriptions(near: Surroundings, hits: list[Hit], n: int) -> list[Hit]:
     """A term (an option, a FAQ's question) found among the first n candidates stands for its
     description: the description's first sentence is read in its place (the term is what a
     description's sentences are about, and the reader reads it there as context)."""
     out, seen = [], {h.sentence.id for h in hits}
     for i, h in enumerate(hits):
         if i < n and h.sentence.kind == "term":
-            _, nxt = index.around(h.sentence)
+            _, nxt = near.around(h.sentence)
             if nxt is not None and nxt.section == h.sentence.section and nxt.kind in PROSE_KINDS:
                 if nxt.id not in seen:
                     out.append(Hit(nxt, h.score, h.dense, h.lexical, h.signals))
@@ -107,16 +108,23 @@ def terms_as_descriptions(index, hits: list[Hit], n: int) -> list[Hit]:
     return out
 
 
-def read_batch(index, questions: list[Question], hits: list[list[Hit]], cfg: Settings, reader=None) -> list[Read]:
-    """One Read per question; `hits` are each question's fused candidates, best first."""
+def read_batch(questions: list[Question], hits: list[list[Hit]], near: list[Surroundings], cfg: Settings,
+               reader=None) -> list[Read]:
+    """One Read per question; `hits` are each question's fused candidates, best first, and `near`
+    what the documents hold around them (`qa.retrieve.surroundings`)."""
     if reader is None:
         reader = default_reader()
-    hits = [terms_as_descriptions(index, hs, cfg.read_candidates) for hs in hits]
-    readings = read_candidates(index, questions, hits, cfg.read_candidates, reader)
-    return [read_one(index, q, hs, r, cfg) for q, hs, r in zip(questions, hits, readings)]
+    hits = [terms_as_descriptions(around, hs, cfg.read_candidates) for around, hs in zip(near, hits)]
+    readings = read_candidates(questions, hits, near, cfg.read_candidates, reader)
+    return [read_one(around, q, hs, r, cfg) for around, q, hs, r in zip(near, questions, hits, readings)]
 
 
-def read_one(index, q: Question, hits: list[Hit], r: Readings, cfg: Settings, w: dict | None = None) -> Read:
+def question_words(q: Question) -> list[str]:
+    """The question's words whose statistics reading weighs (`absent_share`): each lemma and its form."""
+    return list(dict.fromkeys([*q.terms, *(w.lower() for w in q.terms.values())]))
+
+
+def read_one(near: Surroundings, q: Question, hits: list[Hit], r: Readings, cfg: Settings, w: dict | None = None) -> Read:
     """The answer to one question from its candidates and the reader's scores; `w` overrides the
     combiners' weights (scripts/train_answer.py scores held-out folds with it)."""
     w = w or weights()
@@ -140,7 +148,7 @@ def read_one(index, q: Question, hits: list[Hit], r: Readings, cfg: Settings, w:
         best = next((i for i in order if choices[i][0] is not None and scores[i] >= scores[best] - STAND_IN_MARGIN), best)
         order = [best] + [i for i in order if i != best]
     top = read[best].sentence
-    absent, rarest_missing = absent_share(q, [top, *index.neighbours(top)], index.idf)
+    absent, rarest_missing = absent_share(q, [top, *near.neighbours(top)], near.idf)
     unseen = absent >= cfg.absent_abstain and rarest_missing
     if unseen:
         reason = "the documents never say a word the question turns on"
@@ -154,28 +162,28 @@ def read_one(index, q: Question, hits: list[Hit], r: Readings, cfg: Settings, w:
         h.score = floor - 0.01 * j
     ranked = [read[i] for i in order] + hits[n:]
     cutoff = cfg.abstain_below if cfg.abstain_below is not None else w["threshold"]
-    fact, first = _agreed_fact(index, q, ranked, read, scores[best])
+    fact, first = _agreed_fact(near, q, ranked, read, scores[best])
     if fact is not None and not _fact_passes(wanted, fact, first, read, r):
         fact = None
     if fact is not None and not unseen:
         i = read.index(first)
         conf_f = confidence(confidence_features(rows, scores, i, q.qtype, yes_no), w["confidence"])
         if conf_f >= cutoff:
-            facts = [fact] + _facts_by_number(index, fact.derived_from or [])
+            facts = [fact] + _facts_by_number(near, fact.derived_from or [])
             return Read(say_fact(fact, q.qtype), False, conf_f, [first] + [h for h in ranked if h is not first],
                         (fact.start, fact.end), facts, {**g, "fact": fact.id})
     s, e, _, _ = choices[best]
     if s is None:
         return Read(None, True, conf, ranked, None, [], g, reason=reason or refusals[best] or "the reader found no answer in the passages")
-    text, s, e = say(q.text, q.qtype, q.plural, top, s, e, index.date_of(top.doc) or index.dateline)
+    text, s, e = say(q.text, q.qtype, q.plural, top, s, e, near.date_of(top.doc) or near.dateline)
     if top.kind not in PROSE_KINDS and text:
-        fuller = _fuller_in_body(index, q, text, read, scores, best, choices)
+        fuller = _fuller_in_body(near, q, text, read, scores, best, choices)
         if fuller is not None:
             i, text, s, e = fuller
             top = read[i].sentence
             ranked = [read[i]] + [h for h in ranked if h is not read[i]]
     evidence = (top.start + s, top.start + e)
-    literal = literal_answer(index, q.text, top, s, e) if text else None
+    literal = literal_answer(near, q.text, top, s, e) if text else None
     if literal is not None:
         text, evidence = literal.text, (literal.unit.start + literal.start, literal.unit.start + literal.end)
         if literal.cited.id != top.id:  # the sentence that says what the literal is, cited first
@@ -185,10 +193,10 @@ def read_one(index, q: Question, hits: list[Hit], r: Readings, cfg: Settings, w:
     if abstain and not unseen:
         reason = f"confidence {conf:.2f} is below {cutoff:.2f}" + (f" (passed over: {reason})" if reason else "")
     result = Read(None if abstain else text, abstain, conf, ranked, evidence, [], g, reason=reason)
-    return result if abstain else _newest_first(index, q, result, read, scores, best, choices)
+    return result if abstain else _newest_first(near, q, result, read, scores, best, choices)
 
 
-def _fuller_in_body(index, q: Question, text: str, read: list[Hit], scores: list[float], best: int,
+def _fuller_in_body(near: Surroundings, q: Question, text: str, read: list[Hit], scores: list[float], best: int,
                     choices: list[tuple]) -> tuple[int, str, int, int] | None:
     """A headline or heading says things short ("will start mass production in 2024"); where a
     sentence of the same document, read and scored near it, says the same answer more fully ("in the
@@ -201,13 +209,13 @@ def _fuller_in_body(index, q: Question, text: str, read: list[Hit], scores: list
             continue
         if scores[i] < scores[best] - RIVAL_MARGIN:
             break
-        said, s, e = say(q.text, q.qtype, q.plural, h, choices[i][0], choices[i][1], index.date_of(h.doc) or index.dateline)
+        said, s, e = say(q.text, q.qtype, q.plural, h, choices[i][0], choices[i][1], near.date_of(h.doc) or near.dateline)
         if said and len(said) > len(text) and words.search(said.lower()):
             return i, said, s, e
     return None
 
 
-def _newest_first(index, q: Question, result: Read, read: list[Hit], scores: list[float], best: int,
+def _newest_first(near: Surroundings, q: Question, result: Read, read: list[Hit], scores: list[float], best: int,
                   choices: list[tuple]) -> Read:
     """Where another document's candidate answers nearly as well, both are shown, the newer document's
     first (by publication date) and its answer given; what the other says is kept in `others`."""
@@ -218,11 +226,11 @@ def _newest_first(index, q: Question, result: Read, read: list[Hit], scores: lis
     if rival is None:
         return result
     other = read[rival].sentence
-    mine, theirs = index.date_of(top.doc), index.date_of(other.doc)
+    mine, theirs = near.date_of(top.doc), near.date_of(other.doc)
     if mine is None or theirs is None:  # undated documents: nothing says which is current
         return result
     s, e, _, _ = choices[rival]
-    text, s, e = say(q.text, q.qtype, q.plural, other, s, e, theirs or index.dateline)
+    text, s, e = say(q.text, q.qtype, q.plural, other, s, e, theirs or near.dateline)
     if not text:
         return result
     cited = result.hits[0]  # the answer's sentence (read[best], or the one a literal answer cites)
@@ -301,17 +309,16 @@ def _fact_passes(wanted: Asked | None, fact: Fact, first: Hit, read: list[Hit], 
     return check(wanted, Candidate(first.sentence, at, at + len(fact.value), before, after)).ok
 
 
-def _facts_by_number(index, numbers: list[int]) -> list[Fact]:
+def _facts_by_number(near: Surroundings, numbers: list[int]) -> list[Fact]:
     """Facts by their 0-based number in the store (what `derived_from` holds), in the order given."""
-    found = {f.id - 1: f for f in index.facts(FactQuery(ids=tuple(k + 1 for k in numbers)))} if numbers else {}
-    return [found[k] for k in numbers if k in found]
+    return [near.derived[k] for k in numbers if k in near.derived]
 
 
-def _agreed_fact(index, q: Question, ranked: list[Hit], read: list[Hit], best_score: float) -> tuple[Fact | None, Hit | None]:
+def _agreed_fact(near: Surroundings, q: Question, ranked: list[Hit], read: list[Hit], best_score: float) -> tuple[Fact | None, Hit | None]:
     """A stored fact that answers the question and its sentence's hit, only where the reader read
     that sentence and ranks it near the best (so only the read sentences' facts are looked up)."""
-    asked = question_period(q, index.dateline)
-    fact = best_fact(q, index.facts_about(read), ranked, index.dateline)
+    asked = question_period(q, near.dateline)
+    fact = best_fact(q, near.facts_about(read), ranked, near.dateline)
     if fact is None:
         return None, None
     h = next((h for h in read if h.sentence.doc == fact.doc and h.sentence.start == fact.start), None)
