@@ -39,7 +39,7 @@ def hnsw_recall(url: str, vecs: np.ndarray, matrix: np.ndarray) -> dict:
     import psycopg
     from pgvector.psycopg import register_vector
 
-    from qa.store import pgschema, postgres
+    from qa import pgschema, postgres
 
     out: dict = {}
     exact = [set(np.argsort(-(matrix @ v))[:10].tolist()) for v in vecs]
@@ -129,7 +129,7 @@ def main() -> None:
     from qa.embed import question_encoder
     from qa.generation import write_generation
     from qa.library import load
-    from qa.store import postgres
+    from qa import postgres
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
     from pg_server import local_postgres
 

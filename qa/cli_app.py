@@ -142,7 +142,7 @@ def build(docs: List[Path] = typer.Argument(..., help="Files or folders: text, M
         _say(line)
 
     if _database():
-        from .store import postgres  # at use (see the module's docstring)
+        from . import postgres  # at use (see the module's docstring)
 
         postgres.build([str(d) for d in docs], _database(), progress=progress_bar(), skipped=skip, glob=glob, exclude=exclude)
         m, folder = postgres.open_index(_database(), rebuild=False).manifest, "the PostgreSQL store"
@@ -284,7 +284,7 @@ def docs(index_dir: Optional[Path] = IndexDir, as_json: bool = typer.Option(Fals
 def collections(index_dir: Optional[Path] = IndexDir):
     """The collections: the default one and those made with --collection NAME build PATH..."""
     if _database():
-        from .store import postgres  # at use (see the module's docstring)
+        from . import postgres  # at use (see the module's docstring)
 
         names = postgres.collection_names(settings().store)
     else:

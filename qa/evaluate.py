@@ -17,7 +17,8 @@ from .batch import CHUNK
 from .collections import store_of
 from .config import settings
 from .pipeline import ask_batch, check_question, open_index
-from .store import is_database, postgres
+from . import postgres
+from .store import is_database
 
 SHORT_WORDS = 12
 

@@ -70,7 +70,7 @@ def open_index(folder: Path | None = None, cfg: Settings | None = None, rebuild:
     cfg = cfg or settings()
     name = collection_name(cfg.collection if collection is None else collection)
     if is_database(cfg.store):
-        from .store import postgres  # at use: the embedded store's questions load no database driver
+        from . import postgres  # at use: the embedded store's questions load no database driver
 
         if name is not None and not postgres.has_collection(cfg.store, name):
             raise UnknownCollection(f"no collection {name!r} in the PostgreSQL store; make it with: "
@@ -194,7 +194,7 @@ def library_commands(folder: Path | None = None, collection: str | None = None):
     cfg = settings()
     name = collection_name(cfg.collection if collection is None else collection)
     if is_database(cfg.store):
-        from .store import postgres  # at use
+        from . import postgres  # at use
 
         shelf = postgres.Shelf(store_of(cfg.store, name), name)
     else:

@@ -34,8 +34,8 @@ def test_a_standalone_ask_imports_only_what_answering_needs(seed_index):
     assert "first half of 2024" in r.stdout
     loaded = {line.rsplit("|", 1)[-1].strip() for line in r.stderr.splitlines() if line.startswith("import time:")}
     assert "qa.read.reading" in loaded and "qa.index" in loaded  # the parse found the modules
-    unneeded = ("qa.build", "qa.generation", "qa.ingest", "qa.conversation", "qa.facts", "qa.serve", "qa.store.postgres",
-                "qa.store.pgwrite", "qa.evaluate", "spacy", "psycopg")
+    unneeded = ("qa.build", "qa.generation", "qa.ingest", "qa.conversation", "qa.facts", "qa.serve", "qa.postgres",
+                "qa.pgwrite", "qa.evaluate", "spacy", "psycopg")
     assert not sorted(m for m in loaded if m.startswith(unneeded)), "ask imported what it does not need"
 
 

@@ -7,8 +7,8 @@ import pytest
 
 from qa.index import Index as EmbeddedIndex
 from qa.store import ConversationStore, DocumentStore
-from qa.store.postgres import Index as PostgresIndex
-from qa.store.postgres import Sessions as PostgresSessions
+from qa.postgres import Index as PostgresIndex
+from qa.postgres import Sessions as PostgresSessions
 from qa.store.sessions import SessionStore
 
 

@@ -9,7 +9,8 @@ from pathlib import Path
 from ..build import build
 from ..collections import DEFAULT, UnknownCollection, collection_name, embedded_names, folder_of, store_of
 from ..config import settings
-from ..store import is_database, postgres
+from .. import postgres
+from ..store import is_database
 from .service import Service, document_id, upload_name, uploads_folder
 
 

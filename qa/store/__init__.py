@@ -3,9 +3,11 @@
 - embedded (the default): a folder of immutable generations, each a SQLite file (`sqlite.py`, its
   numbered migrations beside the tables they make) with memory-mapped vectors (FAISS above 100,000
   rows) and BM25 files (`qa.index`, `qa.generation`);
-- PostgreSQL with pgvector (`postgres.py` reads, `pgschema.py` holds the schema and its numbered
-  migrations and the connections, `pgwrite.py` writes a change; `QA_STORE=postgresql://...`): one
-  transactional schema shared by many server replicas.
+- PostgreSQL with pgvector (`qa.postgres` reads, `qa.pgschema` holds the schema and its numbered
+  migrations and the connections, `qa.pgwrite` writes a change; `QA_STORE=postgresql://...`): one
+  transactional schema shared by many server replicas. They stand beside the library, not in this
+  folder: a PostgreSQL store builds and changes its documents itself (through `qa.build` and
+  `qa.library`), which the embedded store's files below them must not import.
 
 Both implement `DocumentStore` (what retrieval and reading ask of an index: documents, sentences and
 facts by id, term frequencies, spelling, candidates for a question, fused by one formula in

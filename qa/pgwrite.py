@@ -8,13 +8,13 @@ from collections import Counter
 
 import numpy as np
 
-from ..config import FORMAT_VERSION, MODEL_NAME, MODEL_SHA256
-from ..errors import BadDocument
-from ..generation import document_entry, lexical_texts, unit_terms, windows
-from ..lexical import TermCounts
-from ..records import PROSE_KINDS, Document
+from .config import FORMAT_VERSION, MODEL_NAME, MODEL_SHA256
+from .errors import BadDocument
+from .generation import document_entry, lexical_texts, unit_terms, windows
+from .lexical import TermCounts
+from .records import PROSE_KINDS, Document
 from .pgschema import FIELDS, LOCK, Store, _Corpus, _units_sql, _vector
-from .sqlite import sentence_row
+from .store.sqlite import sentence_row
 
 
 def write(store: Store, parts: list, drop: set[str], everything: bool = False) -> dict:

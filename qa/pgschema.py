@@ -11,9 +11,9 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
-from ..collections import schema_in
-from ..errors import StoreUnavailable
-from .sqlite import SENTENCE_COLUMNS
+from .collections import schema_in
+from .errors import StoreUnavailable
+from .store.sqlite import SENTENCE_COLUMNS
 
 DIM = 384
 K1, B = 1.5, 0.75     # BM25, as the embedded store's bm25s index

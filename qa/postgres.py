@@ -16,17 +16,17 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from ..build import read_documents, read_parts
-from ..collections import schema_of
-from ..errors import IndexMissing, IndexStale
-from ..index import InverseFrequency, Reading, Sentences, staleness
-from ..lexical import _tokenize, correct
-from ..library import update
-from ..records import Candidates, Document, Fact, FactQuery, Sentence
+from .build import read_documents, read_parts
+from .collections import schema_of
+from .errors import IndexMissing, IndexStale
+from .index import InverseFrequency, Reading, Sentences, staleness
+from .lexical import _tokenize, correct
+from .library import update
+from .records import Candidates, Document, Fact, FactQuery, Sentence
 from .pgschema import B, FIELDS, K1, Store, _Corpus, _units_sql, _vector, connect, nearest_sql
 from .pgwrite import write
-from .sessions import feedback_dict, feedback_row
-from .sqlite import FACT_COLUMNS, fact_condition, fact_row, sentence_row
+from .store.sessions import feedback_dict, feedback_row
+from .store.sqlite import FACT_COLUMNS, fact_condition, fact_row, sentence_row
 
 
 # -- reading ---------------------------------------------------------------------------------------
