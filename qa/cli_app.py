@@ -361,7 +361,9 @@ def evaluate(file: Path = typer.Argument(..., help="A gold JSON-lines file or a 
              limit: int = typer.Option(0, "--limit-articles", help="SQuAD: only the first N articles."),
              plot: Optional[Path] = typer.Option(None, "--plot", help="Write a reliability plot (PNG) here."),
              as_json: bool = typer.Option(False, "--json", help="Print the figures as one JSON object.")):
-    """Score the bot as ../shared/eval/score.py does. Example: python cli.py eval ../shared/data/squad/squad-v2.0-dev-half.json"""
+    """Score the bot on questions with known answers: a gold file (one JSON object a line: "question",
+    "answers", "answerable") over --docs, or a SQuAD-format file over its own articles; answer
+    accuracy, retrieval and abstention. Example: python cli.py eval my-gold.jsonl --docs help/"""
     from .evaluate import run_eval  # at use (see the module's docstring)
     if not file.is_file():
         raise BadDocument(f"{file}: no such file.")
