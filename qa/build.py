@@ -19,7 +19,9 @@ from .errors import BadDocument, IndexMissing
 from .facts import extract_facts
 from .generation import Part, windows, write_generation
 from .index import Progress
-from .ingest import collect, read_document, split_many
+from .ingest import collect, split_many
+from .ingest.bounded import read_bounded
+from .ingest.limits import Limits
 from .nlp import english
 from .records import Document
 
@@ -164,10 +166,10 @@ def read_documents(paths: list[str], skipped: Callable[[str], None] | None = Non
     if not files:
         raise BadDocument(f"no documents found in {', '.join(map(str, paths))}; "
                           "give text, Markdown, HTML, PDF or DOCX files (or a --glob).")
-    docs, problems = [], []
+    docs, problems, limits = [], [], Limits()
     for f in files:
         try:
-            docs.append(read_document(f))
+            docs.append(read_bounded(f, limits))
         except BadDocument as e:
             problems.append(e)
             if skipped is not None and len(files) > 1:

@@ -27,6 +27,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 err = Console(stderr=True)
 out = Console()
 
+GRACEFUL_SECONDS = 8  # see serve
 IndexDir = typer.Option(None, "--index-dir", help="Index folder (default: index/ in the project, or $QA_INDEX_DIR).")
 Glob = typer.Option(None, "--glob", help='Only files in folders matching this, e.g. "*.html".')
 Exclude = typer.Option([], "--exclude", help=".gitignore-style pattern of files to leave out (repeatable).")
@@ -342,7 +343,10 @@ def serve(host: str = typer.Option("127.0.0.1", "--host", help="Address to liste
     cfg = service.cfg
     # the client's address is the socket's unless a trusted proxy says otherwise (uvicorn would believe
     # X-Forwarded-For from any loopback client, so every made-up value would get a fresh allowance)
-    opts = dict(host=host, port=port, timeout_graceful_shutdown=60, log_level="warning",
+    # told to stop, the server drains the requests in flight for at most this long (a question takes
+    # well under it; an upload's reading is stopped at once, and its embedding, if any, is let go: the
+    # index changes only when a change is whole)
+    opts = dict(host=host, port=port, timeout_graceful_shutdown=GRACEFUL_SECONDS, log_level="warning",
                 proxy_headers=bool(cfg.trusted_proxies), forwarded_allow_ips=",".join(cfg.trusted_proxies) or None,
                 timeout_keep_alive=cfg.idle_timeout, http=GuardedH11)
     if workers == 1:

@@ -13,6 +13,14 @@ class BadDocument(QAError):
     pass
 
 
+class DocumentTooLarge(BadDocument):
+    """A document past one of the reading limits (`qa.ingest.limits`); `limit` names its setting."""
+
+    def __init__(self, message: str, limit: str):
+        super().__init__(message)
+        self.limit = limit
+
+
 class IndexMissing(QAError):
     pass
 

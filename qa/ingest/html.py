@@ -27,6 +27,8 @@ def read(path: Path, data: bytes) -> Document:
         found = trafilatura.bare_extraction(_prepared(page), include_comments=False, include_tables=True, include_images=False,
                                             include_links=False, favor_recall=True, include_formatting=True,
                                             with_metadata=True)
+    except MemoryError:
+        raise  # past the reading worker's memory ceiling: said as that limit
     except Exception as e:  # noqa: BLE001 - a broken page is one bad file, not a failed build
         raise BadDocument(f"{path}: the HTML could not be read ({type(e).__name__}).") from None
     if found is None or found.body is None:

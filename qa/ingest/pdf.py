@@ -10,23 +10,28 @@ from pathlib import Path
 
 from ..errors import BadDocument
 from ..records import Document
+from .limits import Limits, refuse
 from .units import SENTENCE_END
 
 PAGE_NUMBER = re.compile(r"^\s*(?:page\s+)?\d+(?:\s*(?:/|of)\s*\d+)?\s*$", re.I)
 
 
-def read(path: Path, data: bytes) -> Document:
+def read(path: Path, data: bytes, limits: Limits | None = None) -> Document:
     import logging
 
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import LimitReachedError, PdfReadError
 
     logging.getLogger("pypdf").setLevel(logging.ERROR)  # its warnings would repeat the one line we print
-
+    limits = limits or Limits()
     try:
         reader = PdfReader(BytesIO(data))
+        if len(reader.pages) > limits.pdf_pages:
+            raise refuse(path, f"it has {len(reader.pages):,} pages, more than {limits.pdf_pages:,}", "QA_MAX_PDF_PAGES")
         pages = [(p.extract_text() or "") for p in reader.pages]
         meta_title = (reader.metadata.title if reader.metadata else None) or None
+    except LimitReachedError as e:  # pypdf's own bounds: a stream that inflates past 75 MB, and the like
+        raise refuse(path, f"a part of the PDF is past pypdf's limits ({str(e)[:80]})", "pypdf") from None
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as e:
         raise BadDocument(f"{path}: not a readable PDF ({str(e)[:80] or type(e).__name__}).") from None
     lines = [[l.strip() for l in p.splitlines() if l.strip()] for p in pages]

@@ -4,6 +4,8 @@ from __future__ import annotations
 import asyncio
 import html
 import os
+import signal
+import threading
 from contextlib import asynccontextmanager
 from importlib.resources import files
 from pathlib import Path
@@ -20,7 +22,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..config import ServeSettings
 from ..collections import BadCollection, UnknownCollection, collection_name
-from ..errors import BadDocument, BadQuestion, QAError
+from ..errors import BadDocument, BadQuestion, DocumentTooLarge, QAError
+from ..ingest.bounded import stop_all as stop_reading
 from . import openai_api, watchdog
 from .guard import Guard, KeyNotForCollection, ask_keys, caller_of, error_json
 from .metrics import Metrics
@@ -51,6 +54,7 @@ def create_app(service: Service, cfg: ServeSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app):
+        _on_stop_signals(stop_reading)
         await shelf.start()
         await _warm(app)
         unwatch = watchdog.watch(asyncio.get_running_loop(), cfg.stall_ms, cfg.stall_log) if cfg.stall_ms > 0 else None
@@ -232,8 +236,32 @@ def owner(request: Request) -> str | None:
     return None if caller.admin else caller.owner
 
 
-def _error(status: int, message: str, kind: str, headers: dict | None = None) -> JSONResponse:
-    return JSONResponse(error_json(status, message, kind), status, headers=headers)
+def _on_stop_signals(action) -> None:
+    """`action` first when the process is told to stop (SIGTERM, SIGINT), then the handler that was
+    there (uvicorn's, which stops taking requests and drains the ones in flight). Installed once the
+    server runs, in its main thread, where uvicorn has installed its own."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        before = signal.getsignal(sig)
+
+        def handler(number, frame, before=before):
+            action()
+            if callable(before):
+                before(number, frame)
+
+        signal.signal(sig, handler)
+
+
+def _error(status: int, message: str, kind: str, headers: dict | None = None, **extra) -> JSONResponse:
+    body = error_json(status, message, kind)
+    body["error"].update(extra)
+    return JSONResponse(body, status, headers=headers)
+
+
+# a document past one of these is too large (413); past the time or memory its reading may take, one
+# the server could not process (422)
+PROCESSING_LIMITS = {"QA_READ_SECONDS", "QA_READ_MEMORY_MB"}
 
 
 def _errors(app: FastAPI) -> None:
@@ -253,6 +281,11 @@ def _errors(app: FastAPI) -> None:
     @app.exception_handler(UnknownCollection)
     async def unknown_session(_: Request, e: QAError):
         return _error(404, str(e), "not_found")
+
+    @app.exception_handler(DocumentTooLarge)
+    async def too_large(_: Request, e: DocumentTooLarge):
+        status = 422 if e.limit in PROCESSING_LIMITS else 413
+        return _error(status, str(e), "document_refused", limit=e.limit)
 
     @app.exception_handler(QAError)
     async def qa_error(_: Request, e: QAError):
