@@ -104,7 +104,9 @@ def test_build_refuses_each_hostile_file_in_one_line_naming_the_limit(name, host
 def test_reading_past_its_time_or_memory_is_stopped(hostile, tmp_path):
     late = run_cli("build", str(hostile / "slow.html"), "--index-dir", str(tmp_path / "a"), env={"QA_READ_SECONDS": "1"})
     assert late.returncode == 1 and refused_line(late.stderr, "QA_READ_SECONDS"), late.stderr
-    big = run_cli("build", str(hostile / "slow.html"), "--index-dir", str(tmp_path / "b"), env={"QA_READ_MEMORY_MB": "250"})
+    # a million elements let past their own limit: their tree needs more than 500 MB
+    big = run_cli("build", str(hostile / "elements.html"), "--index-dir", str(tmp_path / "b"),
+                  env={"QA_MAX_HTML_ELEMENTS": "10000000", "QA_READ_MEMORY_MB": "500"}, timeout=120)
     assert big.returncode == 1 and refused_line(big.stderr, "QA_READ_MEMORY_MB"), big.stderr
 
 

@@ -1,13 +1,18 @@
-"""Reading a document where it can be stopped: each file's format is parsed in a worker process of its
-own, forked from a small server process that has the readers imported (multiprocessing's
-"forkserver": no thread or model of the caller is copied into it). The worker's address space is
-capped (QA_READ_MEMORY_MB) and it is killed past QA_READ_SECONDS; either ends that document's
-reading alone, with one clear line, and the caller goes on with the next file. A server stopping
-kills the workers it waits on (`stop_all`), so no upload holds up its shutdown."""
+"""Reading a document where it can be stopped: each file's format is parsed in a worker process
+(`python -m qa.ingest.worker`, started on first use and kept for the next file), its address space
+capped for the document (QA_READ_MEMORY_MB) and killed past QA_READ_SECONDS; either ends that
+document's reading alone, with one clear line, a fresh worker reads the next file, and the caller
+goes on. The worker is a process of its own, not a fork: nothing of the caller (its threads, its
+models, its main script) is copied into it. A server stopping kills the worker (`stop_all`), so no
+upload holds up its shutdown."""
 from __future__ import annotations
 
-import multiprocessing
 import os
+import pickle
+import select
+import struct
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -15,107 +20,101 @@ from ..errors import BadDocument, DocumentTooLarge
 from ..records import Document
 from .limits import Limits, refuse
 
-PRELOAD = ["qa.ingest.detect", "trafilatura", "lxml.html", "pypdf", "docx", "yaml"]
-_context = None
-_context_lock = threading.Lock()
-_running: set = set()  # the workers reading now (killed by stop_all)
+OUT_OF_MEMORY = 3  # the worker's exit code when it ran out of memory (it says so, or could not)
+HEADER = struct.Struct("<Q")
+START_SECONDS = 120  # the worker's start (its imports) on a slow machine
+_lock = threading.Lock()  # one document at a time through the one worker
+_worker: subprocess.Popen | None = None
 _stopping = threading.Event()
-OUT_OF_MEMORY = 3  # a worker's exit code when it could not even say it ran out of memory
-
-
-def _forkserver():
-    global _context
-    with _context_lock:
-        if _context is None:
-            ctx = multiprocessing.get_context("forkserver")
-            ctx.set_forkserver_preload(PRELOAD)
-            _context = ctx
-        return _context
 
 
 def read_bounded(path: str | Path, limits: Limits | None = None) -> Document:
-    """`read_document(path)` in a worker process bounded in time and memory; its BadDocument (or
+    """`read_document(path)` in the worker, bounded in time and memory; its BadDocument (or
     DocumentTooLarge, naming the limit) raised here as it was there."""
     limits = limits or Limits()
-    if _stopping.is_set():
-        raise BadDocument(f"{path}: not read: the server is stopping.")
-    ctx = _forkserver()
-    receive, send = ctx.Pipe(duplex=False)
-    worker = ctx.Process(target=_work, args=(send, str(path), limits), daemon=True)
-    _running.add(worker)
-    try:
-        worker.start()
-        send.close()
-        if receive.poll(limits.read_seconds):
-            try:
-                kind, value = receive.recv()
-            except EOFError:  # it died before it could say anything
-                kind, value = "died", None
-        else:
-            kind, value = "late", None
-    finally:
-        if worker.is_alive():
-            worker.kill()
-        worker.join()
-        _running.discard(worker)
-        receive.close()
+    with _lock:
+        if _stopping.is_set():
+            raise BadDocument(f"{path}: not read: the server is stopping.")
+        worker = _started()
+        try:
+            _send(worker, (str(path), limits))
+            kind, value = _receive(worker, limits.read_seconds)
+        except (BrokenPipeError, EOFError, OSError):
+            kind, value = "died", None
+        if kind != "ok" and kind != "bad":
+            _end(worker)
     if kind == "ok":
         return value
     if kind == "bad":
         message, limit = value
         raise DocumentTooLarge(message, limit) if limit else BadDocument(message)
-    if kind == "memory" or worker.exitcode == OUT_OF_MEMORY:
-        raise refuse(path, f"reading it needed more than {limits.read_memory_mb:,} MB of memory", "QA_READ_MEMORY_MB")
     if _stopping.is_set():
         raise BadDocument(f"{path}: not read: the server is stopping.")
     if kind == "late":
         raise refuse(path, f"reading it took longer than {limits.read_seconds:g} s", "QA_READ_SECONDS")
-    raise refuse(path, f"its reader stopped (exit code {worker.exitcode}), most likely out of memory",
-                 "QA_READ_MEMORY_MB")
+    if kind == "memory" or worker.returncode == OUT_OF_MEMORY:
+        raise refuse(path, f"reading it needed more than {limits.read_memory_mb:,} MB of memory", "QA_READ_MEMORY_MB")
+    raise refuse(path, f"its reader stopped (exit code {worker.returncode})", "QA_READ_MEMORY_MB")
 
 
-def _work(send, path: str, limits: Limits) -> None:
-    """In the worker: the address space capped, the document read, the outcome sent back. It ends with
-    os._exit, never a traceback: out of memory, even saying so may fail, and the exit code says it."""
-    try:
-        import resource
+def _started() -> subprocess.Popen:
+    global _worker
+    if _worker is None or _worker.poll() is not None:
+        root = str(Path(__file__).resolve().parents[2])
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p))
+        worker = subprocess.Popen([sys.executable, "-m", "qa.ingest.worker"], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, cwd=root)
+        # it says it is ready once its imports are done: they are not the first document's time
+        ready, _, _ = select.select([worker.stdout], [], [], START_SECONDS)
+        if not ready or worker.stdout.read(HEADER.size) != HEADER.pack(0):
+            _end(worker)
+            raise BadDocument("the document reader could not be started; check the installation (python -m qa.ingest.worker).")
+        _worker = worker
+    return _worker
 
-        cap = limits.read_memory_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-        outcome = _outcome(path, limits)
-    except MemoryError:
-        outcome = ("memory", None)
-    for attempt in (outcome, ("memory", None)):
+
+def _send(worker: subprocess.Popen, message) -> None:
+    data = pickle.dumps(message)
+    worker.stdin.write(HEADER.pack(len(data)) + data)
+    worker.stdin.flush()
+
+
+def _receive(worker: subprocess.Popen, seconds: float):
+    """The worker's answer, or ("late", None) when none began within `seconds`."""
+    ready, _, _ = select.select([worker.stdout], [], [], seconds)
+    if not ready:
+        return "late", None
+    head = worker.stdout.read(HEADER.size)
+    if len(head) < HEADER.size:
+        raise EOFError
+    (n,) = HEADER.unpack(head)
+    data = worker.stdout.read(n)
+    if len(data) < n:
+        raise EOFError
+    return pickle.loads(data)
+
+
+def _end(worker: subprocess.Popen) -> None:
+    """The worker killed (late, out of memory or gone): the next document gets a fresh one."""
+    global _worker
+    if worker.poll() is None:
+        worker.kill()
+    worker.wait()
+    for pipe in (worker.stdin, worker.stdout):
         try:
-            send.send(attempt)
-            os._exit(0)
-        except MemoryError:
-            continue
-        except BaseException:  # noqa: BLE001 - the parent was told nothing: it reports the exit
-            os._exit(1)
-    os._exit(OUT_OF_MEMORY)
-
-
-def _outcome(path: str, limits: Limits) -> tuple:
-    from .detect import read_document
-
-    try:
-        return "ok", read_document(path, limits)
-    except DocumentTooLarge as e:
-        return "bad", (str(e), e.limit)
-    except BadDocument as e:
-        return "bad", (str(e), None)
-    except MemoryError:
-        raise
-    except Exception as e:  # noqa: BLE001 - a reader's own fault on a strange file: one bad file
-        return "bad", (f"{path}: the file could not be read ({type(e).__name__}).", None)
+            pipe.close()
+        except OSError:
+            pass
+    if _worker is worker:
+        _worker = None
 
 
 def stop_all() -> None:
-    """Kill every worker reading now and refuse new reads: the process is stopping."""
+    """Kill the worker (whatever it is reading) and refuse new reads: the process is stopping."""
     _stopping.set()
-    for worker in list(_running):
+    worker = _worker
+    if worker is not None and worker.poll() is None:
         try:
             worker.kill()
-        except (OSError, ValueError, AttributeError):
+        except OSError:
             pass
