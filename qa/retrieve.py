@@ -9,6 +9,7 @@ from .store import DocumentStore
 
 WINDOW_WEIGHT = 0.5
 HEADING_PENALTY = 1.0  # in z units: a heading must not outrank a sentence that answers
+PLACES_A_QUERY = 200   # sentences whose facts one store query asks for (SQLite bounds an expression's depth)
 POOL = 200             # each retriever's best rows that enter fusion (their union is scored)
 
 
@@ -49,6 +50,7 @@ def surroundings(index: DocumentStore, words: list[list[str]], hits: list[list[H
     take their place), within Surroundings.BACK before one in a structured page (one before in prose),
     the documents' dates, and the facts of those sentences with their sources."""
     wanted: list[set[int]] = []
+    readable: list[set[int]] = []  # the units that may be read as candidates: the first ones, a term's description
     for hs in hits:
         first = hs[: n + sum(h.sentence.kind == "term" for h in hs[:n])]
         ids = set()
@@ -57,11 +59,14 @@ def surroundings(index: DocumentStore, words: list[list[str]], hits: list[list[H
             back = Surroundings.BACK if s.section else 1
             ids.update(range(max(0, s.id - back), s.id + Surroundings.FORWARD + 1))
         wanted.append(ids)
+        readable.append({h.sentence.id for h in first} | {h.sentence.id + 1 for h in first if h.sentence.kind == "term"})
     total = len(index.sentences)
     every = sorted({i for ids in wanted for i in ids if i < total})
     units = {u.id: u for u in index.sentences.many(every)} if every else {}
-    places = tuple({(u.doc, u.start) for ids in wanted for i in ids if (u := units.get(i)) is not None})
-    facts = index.facts(FactQuery(places=places)) if places else []
+    places = sorted({(u.doc, u.start) for ids in readable for i in ids if (u := units.get(i)) is not None})
+    facts = [f for k in range(0, len(places), PLACES_A_QUERY)
+             for f in index.facts(FactQuery(places=tuple(places[k:k + PLACES_A_QUERY])))]
+    facts.sort(key=lambda f: f.id)
     numbers = sorted({k for f in facts for k in (f.derived_from or [])})
     derived = {f.id - 1: f for f in index.facts(FactQuery(ids=tuple(k + 1 for k in numbers)))} if numbers else {}
     dateline = index.dateline
@@ -69,7 +74,7 @@ def surroundings(index: DocumentStore, words: list[list[str]], hits: list[list[H
     for ids, qwords in zip(wanted, words):
         mine = {i: units[i] for i in ids if i in units}
         docs = {u.doc for u in mine.values()}
-        at = {(u.doc, u.start) for u in mine.values()}
+        at = {(u.doc, u.start) for i in readable[len(out)] if (u := units.get(i)) is not None}
         idf = {w: index.idf.get(w) for w in dict.fromkeys([*qwords, "<unk>"]) if w in index.idf}
         out.append(Surroundings(mine, {d: index.date_of(d) for d in docs}, dateline, idf,
                                 [f for f in facts if (f.doc, f.start) in at], derived))
