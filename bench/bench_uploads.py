@@ -80,7 +80,7 @@ def main() -> None:
     (files / "elements.html").write_text("<html><body>" + "<p>x</p>" * 1_000_000 + "</body></html>")
     slow_page(files / "slow.html")
     folder = seed_index_folder()
-    server = Server(folder, {"QA_API_KEY": KEY, "QA_ANSWER_CACHE": "0", "QA_READ_SECONDS": "10"})
+    server = Server(folder, {"QA_API_KEY": KEY, "QA_ANSWER_CACHE": "0", "QA_READ_SECONDS": "4"})
     try:
         asks(server.url, 4, "warm")
         before = rss_mb(server.proc.pid)
