@@ -71,10 +71,10 @@ def surroundings(index: DocumentStore, words: list[list[str]], hits: list[list[H
     derived = {f.id - 1: f for f in index.facts(FactQuery(ids=tuple(k + 1 for k in numbers)))} if numbers else {}
     dateline = index.dateline
     out = []
-    for ids, qwords in zip(wanted, words):
+    for ids, can_read, qwords in zip(wanted, readable, words):
         mine = {i: units[i] for i in ids if i in units}
         docs = {u.doc for u in mine.values()}
-        at = {(u.doc, u.start) for i in readable[len(out)] if (u := units.get(i)) is not None}
+        at = {(u.doc, u.start) for i in can_read if (u := units.get(i)) is not None}
         idf = {w: index.idf.get(w) for w in dict.fromkeys([*qwords, "<unk>"]) if w in index.idf}
         out.append(Surroundings(mine, {d: index.date_of(d) for d in docs}, dateline, idf,
                                 [f for f in facts if (f.doc, f.start) in at], derived))

@@ -134,8 +134,8 @@ Next: <a href="Closures.html" accesskey="n" rel="next">Closures</a>, Previous: <
 <p>See <a href="Closures.html">Closures</a> for functions made at run time.</p>
 </div><hr>
 <div class="nav-panel"><p>
-Next: <a href="Closures.html" accesskey="n" rel="next">Closures</a>, Previous: <a href="Types.html" accesskey="p" rel="prev">What is a frob type?</a> &nbsp; [<a href="index.html#SEC_Contents" title="Table of contents" rel="contents">Contents</a>][<a href="Index.html" title="Index" rel="index">Index</a>]</p>
-</div></body></html>"""
+Next: <a href="Closures.html">Closures</a>, Previous: <a href="Types.html">What is a frob type?</a> &nbsp; [<a href="index.html#SEC_Contents" title="Table of contents" rel="contents">Contents</a>][<a href="Index.html" title="Index" rel="index">Index</a>]</p>
+</div></body></html>"""  # the bar below a node: its links labelled, not marked (makeinfo 6)
 
 MARKS = re.compile(r"`|\\[\[\]*_]|\*\*|\]\(|^#{1,6} |^[-*+] |&(?:[a-z]+|#\d+);|\u00b6|"
                    r"</?(?:p|div|span|a|b|i|em|strong|code|pre|br|li|ul|ol|dl|dt|dd|table|tr|td|th|h[1-6]|img)\b[^>]*>")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 import zipfile
 from io import BytesIO
@@ -50,15 +51,16 @@ def read_document(path: str | Path, limits: Limits | None = None) -> Document:
     if not p.is_file():
         raise BadDocument(f"{p}: not a file.")
     try:
-        if p.stat().st_size > limits.file_bytes:
-            raise refuse(p, f"the file is {size(p.stat().st_size)}, larger than {size(limits.file_bytes)}", "QA_MAX_FILE_BYTES")
+        on_disk = p.stat().st_size
+        if on_disk > limits.file_bytes:
+            raise refuse(p, f"the file is {size(on_disk)}, larger than {size(limits.file_bytes)}", "QA_MAX_FILE_BYTES")
         data = p.read_bytes()
     except OSError as e:
         raise BadDocument(f"{p}: cannot be read ({e.strerror}).") from None
     kind = detect(p, data)
     if kind == "docx":
         _check_container(p, data, limits)
-    elif kind == "html" and len(START_TAG.findall(data)) > limits.html_elements:
+    elif kind == "html" and _more_than(START_TAG.finditer(data), limits.html_elements):
         raise refuse(p, f"the page has more than {limits.html_elements:,} HTML elements", "QA_MAX_HTML_ELEMENTS")
     doc = FORMATS[kind].read(p, data, limits) if kind == "pdf" else FORMATS[kind].read(p, data)
     if len(doc.text) > limits.text_chars:
@@ -68,6 +70,11 @@ def read_document(path: str | Path, limits: Limits | None = None) -> Document:
     return Document(path=str(p.resolve()), text=doc.text, sha256=hashlib.sha256(data).hexdigest(), title=doc.title,
                     date=doc.date, format=kind, pages=doc.pages, skip=doc.skip, blocks=doc.blocks,
                     literals=doc.literals, code=doc.code)
+
+
+def _more_than(found, n: int) -> bool:
+    """Whether the iterator yields more than n items (it is read no further than that)."""
+    return next(itertools.islice(found, n, None), None) is not None
 
 
 def _check_container(path: Path, data: bytes, limits: Limits) -> None:

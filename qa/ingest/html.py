@@ -79,9 +79,18 @@ NAVIGATION_WORDS = re.compile(r"(?:\b(?:next|prev|previous|up|home|top|index|con
 NAVIGATION_BOXES = ("div", "p", "ul", "ol", "li", "table", "tr", "td", "nav", "header", "footer", "span")
 
 
+NAVIGATION_LABEL = re.compile(r"\b(?:next|prev|previous|up)\s*:\s*$", re.I)  # "Next: <a>...</a>"
+
+
 def _is_navigation_link(a) -> bool:
+    """A link marked as navigation (its `rel`, an access key) or labelled so ("Up: <a>libffi</a>", as a
+    Texinfo bar below a node says it without marks)."""
     rels = set((a.get("rel") or "").lower().split())
-    return bool(rels & NAVIGATION_RELS) or a.get("accesskey") is not None
+    if rels & NAVIGATION_RELS or a.get("accesskey") is not None:
+        return True
+    before = a.getprevious()
+    said = (before.tail if before is not None else a.getparent().text) or ""
+    return bool(NAVIGATION_LABEL.search(said[-40:]))
 
 
 def _drop_navigation(tree) -> None:
@@ -90,12 +99,18 @@ def _drop_navigation(tree) -> None:
     recognized by its links (marked as navigation by their `rel` or an access key) and by saying
     nothing else than those links and navigation labels. Outermost first, so a bar goes whole; a
     box that also says something else stays."""
-    for box in list(tree.iter(*NAVIGATION_BOXES)):
+    marked_all = [a for a in tree.iter("a") if a.get("href") is not None and _is_navigation_link(a)]
+    if not marked_all:
+        return  # most pages: nothing marked as navigation
+    # held in a list: lxml gives an element the same Python object only while one is alive
+    ancestors = [box for a in marked_all for box in a.iterancestors(*NAVIGATION_BOXES)]
+    holders = set(map(id, ancestors))
+    for box in [b for b in tree.iter(*NAVIGATION_BOXES) if id(b) in holders]:  # document order: outermost first
         if box.getparent() is None:
             continue  # the page itself, or inside a box already taken out
         links = [a for a in box.iter("a") if a.get("href") is not None]
         marked = [a for a in links if _is_navigation_link(a)]
-        if not marked or len(marked) < len(links):
+        if len(marked) < len(links):
             continue
         said = _text_outside(box, set(map(id, marked)))
         if NAVIGATION_WORDS.fullmatch(said):
