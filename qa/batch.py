@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from typing import Callable, TextIO
 
+from .asked import asked_from, write
 from .config import settings
 from .conversation import Conversation
 from .errors import QAError
@@ -29,6 +30,7 @@ def run_batch(src: TextIO, dst: TextIO, open_index: Callable) -> None:
     for req, result in ordered:
         dst.write(json.dumps(result, ensure_ascii=False) + "\n")
     dst.flush()
+    write(index.question_log, [asked_from(result, "batch") for _, result in ordered if "error" not in result])
 
 
 def _parse(line: str, n: int, limit: int) -> dict:

@@ -5,6 +5,7 @@ from typing import Callable
 
 from rich.console import Console
 
+from .asked import asked_from, write
 from .config import settings
 from .conversation import Conversation
 from .embed import question_encoder
@@ -68,6 +69,7 @@ def run_chat(open_index: Callable, out: Console, err: Console) -> None:
             err.print(f"error: {e}", markup=False)
             continue
         render_answer(out, last)
+        write(index.question_log, [asked_from(last.as_dict(), "chat")])
 
 
 def _command(line: str, out: Console, last, conv) -> str | None:

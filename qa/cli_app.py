@@ -19,7 +19,7 @@ from rich.console import Console
 from .collections import BadCollection, collection_name, embedded_names, folder_of, store_of
 from .config import ServeSettings, settings
 from .errors import BadDocument, QAError
-from .render import render_answer, render_documents, render_eval, render_facts
+from .render import render_answer, render_documents, render_eval, render_facts, render_gap
 from .store import is_database
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -186,9 +186,12 @@ def ask(question: str = typer.Argument(..., help="The question, in plain words."
     index = _open(index_dir, no_rebuild)
     a = ask_one(index, q, k=k, scopes=[scope])
     if as_json:
-        print(json.dumps(a.as_dict(), ensure_ascii=False))
+        print(json.dumps(a.as_dict(), ensure_ascii=False), flush=True)
     else:
         render_answer(out, a, k or 3)
+    from .asked import asked_from, write  # at use (see the module's docstring)
+
+    write(index.question_log, [asked_from(a.as_dict(), "ask")])  # once the answer is out
 
 
 @app.command()
@@ -298,25 +301,61 @@ def collections(index_dir: Optional[Path] = IndexDir):
 @user_errors
 def feedback(index_dir: Optional[Path] = IndexDir,
              every: bool = typer.Option(False, "--all", help="Every rating, not only the answers marked wrong."),
-             as_json: bool = typer.Option(False, "--json", help="One JSON object a line.")):
-    """List what users of the server marked wrong: question, answer, sources (the material of the next
-    gold file). Example: python cli.py feedback --json > marked-wrong.jsonl"""
+             as_json: bool = typer.Option(False, "--json", help="One JSON object a line."),
+             gold: bool = typer.Option(False, "--gold", help="Each answer marked wrong as a line of a gold file, "
+                                                           "for `eval` (the reviewer adds the support).")):
+    """List what users of the server marked wrong: question, answer, sources, correction (the material of
+    the next gold file). Example: python cli.py feedback --gold > reviewed.jsonl; python cli.py eval reviewed.jsonl --docs help/"""
     store = _open(index_dir, no_rebuild=True).session_store(ServeSettings().session_idle_seconds)
     try:
-        rows = store.feedback(None if every else "down")
+        rows = store.feedback(None if every and not gold else "down")
     finally:
         store.close()
     for r in rows:
-        if as_json:
-            print(json.dumps(r, ensure_ascii=False))
+        if gold or as_json:
+            print(json.dumps(gold_line(r) if gold else r, ensure_ascii=False))
             continue
         said = r["answer"] if r["answer"] is not None else "(abstained)"
         out.print(f"[{r['created']}] {r['rating']}: {r['question']}\n  answer: {said}"
                   + (f"\n  comment: {r['comment']}" if r["comment"] else "")
+                  + (f"\n  right answer: {r['correction']}" if r.get("correction") else "")
+                  + ("\n  no page answers it" if r.get("answerable") is False else "")
                   + "".join(f"\n  [{i}] {s['doc']} ({s['start']}-{s['end']}): {s['text']}" for i, s in enumerate(r["sources"], 1)),
                   markup=False, highlight=False, soft_wrap=True)
-    if not rows and not as_json:
+    if not rows and not (as_json or gold):
         err.print("No feedback yet." if every else "No answer has been marked wrong.")
+
+
+def gold_line(r: dict) -> dict:
+    """A marked-wrong answer as a gold question (../shared/data/gold's format): the correction is its
+    answer; a reviewer's "no page answers" makes it unanswerable; `support` is the reviewer's to fill."""
+    answerable = r.get("answerable") is not False
+    return {"id": "fb-" + r["answer_id"][:12], "question": r["question"],
+            "answers": [r["correction"]] if r.get("correction") and answerable else [], "support": [],
+            "answerable": answerable, "marked_wrong": {"answer": r["answer"], "comment": r["comment"], "created": r["created"]}}
+
+
+@app.command()
+@user_errors
+def unanswered(index_dir: Optional[Path] = IndexDir,
+               since: Optional[str] = typer.Option(None, "--since", help="Only questions asked on or after this date "
+                                                   "(2026-12-01, or 2026-12-01T09:30, UTC)."),
+               limit: int = typer.Option(20, "--limit", min=1, help="At most this many groups."),
+               as_json: bool = typer.Option(False, "--json", help="One group a JSON line.")):
+    """What was asked that the documents do not answer: the logged questions abstained on, answered with
+    low confidence or marked wrong, grouped by meaning, biggest group first, with the passages nearest
+    to each. Example: python cli.py unanswered --since 2026-12-01"""
+    from .gaps import report, since_time  # at use (see the module's docstring)
+
+    start = since_time(since)
+    gaps = report(_open(index_dir, no_rebuild=True), start, limit)
+    for g in gaps:
+        if as_json:
+            print(json.dumps(g.as_dict(), ensure_ascii=False))
+        else:
+            render_gap(out, g.as_dict())
+    if not gaps and not as_json:
+        err.print("Nothing unanswered" + (f" since {since}" if since else "") + ".")
 
 
 @app.command()

@@ -42,6 +42,8 @@ class Settings:
     read_candidates: int = field(default_factory=lambda: int(_env("QA_READ", "8")))
     # Abstain below this confidence; None: the threshold fitted with the answer model.
     abstain_below: float | None = field(default_factory=lambda: float(os.environ["QA_ABSTAIN_BELOW"]) if "QA_ABSTAIN_BELOW" in os.environ else None)
+    # An answer given below this confidence is one the content-gap report (`cli.py unanswered`) lists.
+    low_confidence: float = field(default_factory=lambda: float(_env("QA_LOW_CONFIDENCE", "0.3")))
 
 
 @dataclass(frozen=True)

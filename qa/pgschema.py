@@ -65,6 +65,16 @@ CREATE TABLE IF NOT EXISTS feedback (id bigserial PRIMARY KEY, answer_id text NO
                        question text NOT NULL, answer text, sources jsonb NOT NULL, created double precision NOT NULL,
                        owner text);
 """),
+    ("the question log; feedback's corrections", """
+CREATE TABLE IF NOT EXISTS questions (id bigserial PRIMARY KEY, asked double precision NOT NULL, via text NOT NULL,
+        session text, answer_id text NOT NULL, question text NOT NULL, read_as text NOT NULL, answer text,
+        abstained int NOT NULL, reason text, confidence double precision NOT NULL, qtype text, sources jsonb NOT NULL,
+        vector bytea);
+CREATE INDEX IF NOT EXISTS questions_asked ON questions (asked);
+CREATE INDEX IF NOT EXISTS questions_answer ON questions (answer_id);
+ALTER TABLE feedback ADD COLUMN IF NOT EXISTS correction text;
+ALTER TABLE feedback ADD COLUMN IF NOT EXISTS answerable int;
+"""),
 ]
 
 

@@ -25,7 +25,7 @@ from .library import update
 from .records import Candidates, Document, Fact, FactQuery, Sentence
 from .pgschema import B, FIELDS, K1, Store, _Corpus, _units_sql, _vector, connect, nearest_sql
 from .pgwrite import write
-from .store.sessions import feedback_dict, feedback_row
+from .store.sessions import FEEDBACK_COLUMNS, FEEDBACK_READ, feedback_dict, feedback_row
 from .store.sqlite import FACT_COLUMNS, fact_condition, fact_row, sentence_row
 
 
@@ -130,6 +130,11 @@ class Index(Reading):
 
     def session_store(self, idle_seconds: float) -> "Sessions":
         return Sessions(self.store, idle_seconds)
+
+    def question_log(self):
+        from .pgquestions import Questions  # at use: asked only by the log's writer and its report
+
+        return Questions(self.store)
 
     # retrieval in the database --------------------------------------------------------------------
     def candidates(self, questions: list[str], vectors: np.ndarray, pool: int, only: list) -> list[Candidates]:
@@ -249,17 +254,15 @@ class Sessions:
             conn.execute(sql, args)
             conn.execute("DELETE FROM sessions WHERE updated < %s", (now - self.idle,))
 
-    def add_feedback(self, answer: dict, rating: str, comment, owner) -> None:
-
+    def add_feedback(self, answer: dict, rating: str, comment, owner, correction=None, answerable=None) -> None:
         with self.store.transaction() as conn:
-            conn.execute("INSERT INTO feedback (answer_id, rating, comment, question, answer, sources, created, owner)"
-                         " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)", feedback_row(answer, rating, comment, owner))
+            conn.execute(f"INSERT INTO feedback ({FEEDBACK_COLUMNS}) VALUES ({', '.join(['%s'] * 10)})",
+                         feedback_row(answer, rating, comment, owner, correction, answerable))
 
     def feedback(self, rating: str | None = None) -> list[dict]:
-
         with self.store.transaction() as conn:
-            rows = conn.execute("SELECT answer_id, rating, comment, question, answer, sources, created FROM feedback"
-                                " WHERE %s::text IS NULL OR rating = %s ORDER BY id", (rating, rating)).fetchall()
+            rows = conn.execute(f"SELECT {FEEDBACK_READ} FROM feedback WHERE %s::text IS NULL OR rating = %s ORDER BY id",
+                                (rating, rating)).fetchall()
         return [feedback_dict(r) for r in rows]
 
     def close(self) -> None:

@@ -1,6 +1,8 @@
 """Small typed records passed between the pipeline stages."""
 from __future__ import annotations
 
+import time
+import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -229,3 +231,22 @@ class Surroundings:
         """The facts stated in the hits' sentences, in id order."""
         places = {(h.sentence.doc, h.sentence.start) for h in hits}
         return [f for f in self.facts if (f.doc, f.start) in places]
+
+
+@dataclass
+class Asked:
+    """One question as it was asked and answered: what the log keeps."""
+
+    question: str                    # as asked
+    read_as: str                     # as read: a follow-up's rewrite, else the question
+    answer: str | None               # None when the bot abstained
+    abstained: bool
+    confidence: float
+    qtype: str = ""
+    reason: str | None = None        # why it abstained
+    sources: list[dict] = field(default_factory=list)  # the best three: doc, start, end, text
+    via: str = ""                    # ask, batch, chat, api, session, openai
+    session: str | None = None
+    answer_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    asked: float = field(default_factory=time.time)
+    vector: np.ndarray | None = None  # read_as's vector (float16), where the encoder still had it

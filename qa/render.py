@@ -92,3 +92,14 @@ def render_documents(console: Console, rows: list[dict]) -> None:
         table.add_row(Path(r["doc"]).name, r["title"] or "", r["date"] or "", r["format"], str(r["sentences"]),
                       str(r["facts"]), (r["indexed"] or "")[:16].replace("T", " "))
     console.print(table)
+
+
+def render_gap(out: Console, g: dict) -> None:
+    """One group of the content-gap report: the question, how often and when, its other phrasings, what
+    reviewers said, and the passages nearest to answering it."""
+    said = f"abstained {g['abstained']}" + (f", marked wrong {g['marked_wrong']}" if g["marked_wrong"] else "")
+    lines = [f"{g['count']}x  {g['questions'][0]}", f"    {said}; asked {g['first_asked'][:10]} to {g['last_asked'][:10]}"]
+    lines += [f"    also: {q}" for q in g["questions"][1:6]]
+    lines += [f"    right answer: {c}" for c in g.get("corrections", [])[:3]]
+    lines += [f"    nearest: {s['doc']} ({s['start']}-{s['end']}): {s['text']}" for s in g["nearest"]]
+    out.print("\n".join(lines), markup=False, highlight=False, soft_wrap=True)

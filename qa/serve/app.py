@@ -23,12 +23,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ..config import ServeSettings
 from ..collections import BadCollection, UnknownCollection, collection_name
 from ..errors import BadDocument, BadQuestion, DocumentTooLarge, QAError
+from ..gaps import since_time
 from ..ingest.bounded import stop_all as stop_reading
 from . import openai_api, watchdog
 from .guard import Guard, KeyNotForCollection, ask_keys, caller_of, error_json
 from .metrics import Metrics
 from .schemas import (AnswerOut, AskRequest, ChatCompletion, ChatRequest, DocumentChange, DocumentOut, ErrorBody,
-                      FeedbackIn, FeedbackSaved, Health, MessageRequest, ModelList, SessionCreated, SessionOut)
+                      FeedbackIn, FeedbackSaved, Gap, Health, MessageRequest, ModelList, SessionCreated, SessionOut)
 from .service import Service, UnknownDocument, UnknownSession
 from .shelf import Collections
 
@@ -67,17 +68,18 @@ def create_app(service: Service, cfg: ServeSettings | None = None) -> FastAPI:
                   description="Ask questions about the indexed documents; answers cite the sentence they come from.")
     v1 = APIRouter(prefix="/v1")
 
-    async def answered(svc: Service, coro) -> dict:
+    async def answered(svc: Service, coro, via: str) -> dict:
         a = await coro
         metrics.answered(a)
-        return svc.give(a)
+        return svc.give(a, via)
 
     @v1.post("/ask", response_model=AnswerOut, response_model_exclude_unset=True, summary="Answer one question")
     async def ask(req: AskRequest, request: Request):
         # a session is one the server made (POST /v1/sessions), for this caller
         svc = await served(req.collection, request)
         return await answered(svc, svc.answer(req.question, req.session, req.k, must_exist=req.session is not None,
-                                              scope=(req.doc, req.since, req.until), owner=owner(request)))
+                                              scope=(req.doc, req.since, req.until), owner=owner(request)),
+                              "session" if req.session else "api")
 
     @v1.post("/sessions", response_model=SessionCreated, status_code=201, summary="Start a conversation")
     async def new_session(request: Request, collection: Optional[str] = InCollection):
@@ -87,7 +89,7 @@ def create_app(service: Service, cfg: ServeSettings | None = None) -> FastAPI:
              summary="Ask the next question of a conversation")
     async def message(sid: str, req: MessageRequest, request: Request, collection: Optional[str] = InCollection):
         svc = await served(collection, request)
-        return await answered(svc, svc.answer(req.question, sid, req.k, must_exist=True, owner=owner(request)))
+        return await answered(svc, svc.answer(req.question, sid, req.k, must_exist=True, owner=owner(request)), "session")
 
     @v1.get("/sessions/{sid}", response_model=SessionOut, summary="A conversation's turns")
     async def session(sid: str, request: Request, collection: Optional[str] = InCollection):
@@ -96,7 +98,20 @@ def create_app(service: Service, cfg: ServeSettings | None = None) -> FastAPI:
     @v1.post("/answers/{answer_id}/feedback", response_model=FeedbackSaved, status_code=201,
              summary="Rate an answer (up or down, with an optional comment)")
     async def feedback(answer_id: str, req: FeedbackIn, request: Request, collection: Optional[str] = InCollection):
-        return await (await served(collection, request)).feedback(answer_id, req.rating, req.comment, owner(request))
+        return await (await served(collection, request)).feedback(answer_id, req.rating, req.comment, owner(request),
+                                                                  req.correction, req.answerable)
+
+    @v1.get("/unanswered", response_model=list[Gap], response_model_exclude_none=True,
+            summary="What customers asked that the documents do not answer",
+            description="The questions logged in this collection that were abstained on, answered with low "
+                        "confidence (below QA_LOW_CONFIDENCE) or marked wrong, grouped by meaning (one group: one "
+                        "question asked several ways), biggest group first, each with the passages nearest to it. "
+                        "Admin key only.")
+    async def unanswered(since: Optional[str] = Query(None, max_length=32, description="Only questions asked on or "
+                                                      "after this date (2026-12-01, or 2026-12-01T09:30, UTC)."),
+                         limit: int = Query(20, ge=1, le=1000, description="At most this many groups"),
+                         collection: Optional[str] = InCollection):
+        return await (await served(collection)).unanswered(since_time(since), limit)
 
     @v1.get("/collections", response_model=list[str], summary="The collections this server serves")
     async def collections():
@@ -164,7 +179,7 @@ def create_app(service: Service, cfg: ServeSettings | None = None) -> FastAPI:
         question, conv = await asyncio.wait_for(asyncio.to_thread(openai_api.question_and_history, req.messages),
                                                 service.cfg.request_timeout)
         svc = await served(req.collection, request)
-        a = await answered(svc, svc.answer(question, conversation=conv))
+        a = await answered(svc, svc.answer(question, conversation=conv), "openai")
         if req.stream:
             return StreamingResponse(openai_api.stream(a, req.model), media_type="text/event-stream",
                                      headers={"Cache-Control": "no-cache"})

@@ -61,6 +61,21 @@ class AnswerOut(BaseModel):
 class FeedbackIn(BaseModel):
     rating: Literal["up", "down"] = Field(..., description="Was the answer right (up) or wrong (down)?")
     comment: Optional[str] = Field(None, max_length=2000, description="What was wrong, in the user's words.")
+    correction: Optional[str] = Field(None, max_length=1000, description="The right answer, in the customer's or a reviewer's words.")
+    answerable: Optional[bool] = Field(None, description="false: no page answers this question (a reviewer's finding).")
+
+
+class Gap(BaseModel):
+    """One question the documents do not answer well, asked one or more ways (GET /v1/unanswered)."""
+
+    count: int = Field(..., description="How many times it was asked.")
+    questions: list[str] = Field(..., description="Its phrasings, the commonest first.")
+    first_asked: str
+    last_asked: str
+    abstained: int = Field(..., description="How many times the bot abstained on it.")
+    marked_wrong: int = Field(..., description="How many of its answers users marked wrong.")
+    corrections: Optional[list[str]] = Field(None, description="The right answers reviewers gave.")
+    nearest: list[dict[str, Any]] = Field(..., description="The passages that come nearest to answering it.")
 
 
 class FeedbackSaved(BaseModel):

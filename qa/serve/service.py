@@ -21,7 +21,9 @@ from pathlib import Path
 from ..collections import DEFAULT, collection_name, folder_of
 from ..config import ServeSettings, settings
 from ..conversation import Conversation
+from ..asked import QuestionLogger, asked_from
 from ..errors import BadDocument, QAError
+from ..gaps import report
 from ..embed import default_encoder, question_encoder
 from ..read.reader import default_reader
 from ..pipeline import ask_requests, check_k, check_question, check_text, library_commands, open_index, select_facts
@@ -86,6 +88,7 @@ class Service:
         ask_requests(self.index, [{"question": "What is this about?", "session": "warm-up"},
                                   {"question": "And when?", "session": "warm-up"}], {})
         self.sessions = self.index.session_store(self.cfg.session_idle_seconds)
+        self.questions = QuestionLogger(self.index.question_log)  # written on its own thread, after answering
         self._cache: OrderedDict = OrderedDict()
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="qa-answer")
         self._writing = threading.Lock()  # one document change at a time
@@ -106,6 +109,7 @@ class Service:
         if self._task:
             self._task.cancel()
         self._pool.shutdown(wait=True)
+        self.questions.close()
         self.sessions.close()
 
     @property
@@ -211,11 +215,12 @@ class Service:
             except QAError as e:
                 log.warning("the index changed but could not be opened again (%s); still serving the one opened before", e)
 
-    def give(self, answer: dict) -> dict:
+    def give(self, answer: dict, via: str = "api") -> dict:
         """The answer with an id under which a user may rate it (POST /v1/answers/{id}/feedback), and
         each source with a link to a page that shows it in its document, and with the document's name
-        where the server's path was."""
+        where the server's path was; logged (`qa.asked`) as asked `via` a route."""
         answer["answer_id"] = uuid.uuid4().hex
+        self.questions.record(asked_from(answer, via))
         for s in answer.get("sources", []):
             s["link"] = self.link(s["doc"], s["start"], s["end"])
             s["doc"] = Path(s["doc"]).name
@@ -228,16 +233,33 @@ class Service:
             self._given.popitem(last=False)
         return answer
 
-    async def feedback(self, answer_id: str, rating: str, comment: str | None, owner: str | None) -> dict:
-        """A user's rating of an answer given lately, kept with the question, the answer and its sources."""
+    async def feedback(self, answer_id: str, rating: str, comment: str | None, owner: str | None,
+                       correction: str | None = None, answerable: bool | None = None) -> dict:
+        """A user's rating of an answer given lately, kept with the question, the answer and its sources,
+        and the right answer or that no page answers, where told."""
         given = self._given.get(answer_id)
         if given is None:
             raise UnknownSession(f"no recent answer {answer_id!r}; feedback is taken for the last {RECENT_ANSWERS:,} answers.")
         answer = json.loads(given)
-        if comment is not None:
-            check_text(comment, "the comment")
-        await asyncio.to_thread(self.sessions.add_feedback, answer, rating, comment, owner)
+        for text, what in ((comment, "the comment"), (correction, "the correction")):
+            if text is not None:
+                check_text(text, what)
+        correction = " ".join(correction.split()) or None if correction is not None else None
+        await asyncio.to_thread(self.sessions.add_feedback, answer, rating, comment, owner, correction, answerable)
         return {"answer_id": answer_id, "rating": rating}
+
+    async def unanswered(self, since: float | None, limit: int) -> list[dict]:
+        """The content-gap report (`qa.gaps`) of this collection, documents named as in answers. The
+        entries given lately are written first, so that the report sees every question answered."""
+        await asyncio.to_thread(self.questions.flush)
+        gaps = await self._on_worker(lambda: report(self.index, since, limit))
+        out = []
+        for g in gaps:
+            for s in g.nearest:
+                s["link"] = self.link(s["doc"], s["start"], s["end"])
+                s["doc"] = Path(s["doc"]).name
+            out.append(g.as_dict())
+        return out
 
     # -- conversations, facts, documents ---------------------------------------------------------
     def new_session(self, owner: str | None = None) -> str:

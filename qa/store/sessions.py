@@ -17,22 +17,30 @@ SCHEMA = """CREATE TABLE IF NOT EXISTS sessions (
 FEEDBACK = """CREATE TABLE IF NOT EXISTS feedback (
     id INTEGER PRIMARY KEY, answer_id TEXT NOT NULL, rating TEXT NOT NULL, comment TEXT, question TEXT NOT NULL,
     answer TEXT, sources TEXT NOT NULL, created REAL NOT NULL, owner TEXT)"""
-UPGRADES = ("ALTER TABLE sessions ADD COLUMN owner TEXT",  # the ask key that made it; NULL: the admin or an open server
-            "CREATE INDEX IF NOT EXISTS sessions_updated ON sessions (updated)")  # expiry reads the oldest rows only
+UPGRADES = (("sessions", "owner", "ALTER TABLE sessions ADD COLUMN owner TEXT"),  # the ask key that made it; NULL: the admin or an open server
+            ("sessions", "", "CREATE INDEX IF NOT EXISTS sessions_updated ON sessions (updated)"),  # expiry reads the oldest rows only
+            # a reviewer's right answer, and whether any page answers (0: none does; NULL: not said)
+            ("feedback", "correction", "ALTER TABLE feedback ADD COLUMN correction TEXT"),
+            ("feedback", "answerable", "ALTER TABLE feedback ADD COLUMN answerable INTEGER"))
+FEEDBACK_COLUMNS = "answer_id, rating, comment, question, answer, sources, created, owner, correction, answerable"
+FEEDBACK_READ = "answer_id, rating, comment, question, answer, sources, created, correction, answerable"
 
 
-def feedback_row(answer: dict, rating: str, comment: str | None, owner: str | None) -> tuple:
+def feedback_row(answer: dict, rating: str, comment: str | None, owner: str | None,
+                 correction: str | None = None, answerable: bool | None = None) -> tuple:
+    """A rating as FEEDBACK_COLUMNS hold it (the PostgreSQL store's too)."""
     sources = [{k: x.get(k) for k in ("doc", "start", "end", "text")} for x in answer.get("sources", [])[:3]]
     return (answer["answer_id"], rating, comment, answer.get("rewritten") or answer["question"],
             None if answer.get("abstained") else answer.get("answer"), json.dumps(sources, ensure_ascii=False),
-            time.time(), owner)
+            time.time(), owner, correction, None if answerable is None else int(answerable))
 
 
 def feedback_dict(row) -> dict:
-    answer_id, rating, comment, question, answer, sources, created = row
+    answer_id, rating, comment, question, answer, sources, created, correction, answerable = row
     return {"answer_id": answer_id, "rating": rating, "comment": comment, "question": question, "answer": answer,
             "sources": json.loads(sources) if isinstance(sources, str) else sources,
-            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(created))}
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(created)),
+            "correction": correction, "answerable": None if answerable is None else bool(answerable)}
 
 
 class SessionStore:
@@ -45,9 +53,9 @@ class SessionStore:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute(SCHEMA)
         self._db.execute(FEEDBACK)
-        columns = {r[1] for r in self._db.execute("PRAGMA table_info(sessions)")}
-        for sql in UPGRADES:
-            if "owner" not in sql or "owner" not in columns:
+        columns = {t: {r[1] for r in self._db.execute(f"PRAGMA table_info({t})")} for t in ("sessions", "feedback")}
+        for table, column, sql in UPGRADES:
+            if column not in columns[table]:
                 self._db.execute(sql)
 
     def create(self, owner: str | None = None) -> str:
@@ -90,18 +98,19 @@ class SessionStore:
                 self._db.execute("ROLLBACK")
                 raise
 
-    def add_feedback(self, answer: dict, rating: str, comment: str | None, owner: str | None) -> None:
-        """Keep a user's rating of an answer with what it was: question, answer, sources."""
+    def add_feedback(self, answer: dict, rating: str, comment: str | None, owner: str | None,
+                     correction: str | None = None, answerable: bool | None = None) -> None:
+        """Keep a user's rating of an answer with what it was: question, answer, sources; and a
+        reviewer's right answer, or that no page answers, where given."""
         with self._lock:
-            self._db.execute(
-                "INSERT INTO feedback (answer_id, rating, comment, question, answer, sources, created, owner)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", feedback_row(answer, rating, comment, owner))
+            self._db.execute(f"INSERT INTO feedback ({FEEDBACK_COLUMNS}) VALUES ({', '.join('?' * 10)})",
+                             feedback_row(answer, rating, comment, owner, correction, answerable))
 
     def feedback(self, rating: str | None = None) -> list[dict]:
         """The ratings kept, oldest first (only `rating`'s when given)."""
         with self._lock:
-            rows = self._db.execute("SELECT answer_id, rating, comment, question, answer, sources, created FROM feedback"
-                                    " WHERE ? IS NULL OR rating = ? ORDER BY id", (rating, rating)).fetchall()
+            rows = self._db.execute(f"SELECT {FEEDBACK_READ} FROM feedback WHERE ? IS NULL OR rating = ? ORDER BY id",
+                                    (rating, rating)).fetchall()
         return [feedback_dict(r) for r in rows]
 
     def close(self) -> None:
