@@ -255,7 +255,8 @@ class Sessions:
             conn.execute("DELETE FROM sessions WHERE updated < %s", (now - self.idle,))
 
     def add_feedback(self, answer: dict, rating: str, comment, owner, correction=None, answerable=None) -> None:
-        with self.store.transaction() as conn:
+        with self.store.transaction() as conn:  # replaces this caller's earlier rating of the answer, as the embedded store
+            conn.execute("DELETE FROM feedback WHERE answer_id = %s AND owner IS NOT DISTINCT FROM %s", (answer["answer_id"], owner))
             conn.execute(f"INSERT INTO feedback ({FEEDBACK_COLUMNS}) VALUES ({', '.join(['%s'] * 10)})",
                          feedback_row(answer, rating, comment, owner, correction, answerable))
 

@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from conftest import ROOT, SEED, Server, run_cli
+from qa.pgschema import MIGRATIONS
 from test_formats import write_folder
 
 QUESTIONS = ["When does mass production start?", "Who is the CEO of the Xiaomi car company?",
@@ -188,7 +189,7 @@ def test_a_database_of_an_older_schema_is_migrated_in_place(pg, files):
         conn.execute("DELETE FROM qa_schema WHERE version > 1")
     assert [gist(a) for a in answers(url, questions=QUESTIONS[:4])] == [gist(a) for a in before]
     with psycopg.connect(url) as conn:
-        assert [v for (v,) in conn.execute("SELECT version FROM qa_schema ORDER BY version")] == [1, 2, 3]
+        assert [v for (v,) in conn.execute("SELECT version FROM qa_schema ORDER BY version")] == list(range(1, len(MIGRATIONS) + 1))
         definition = conn.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'units_embedding'").fetchone()[0]
         assert "halfvec" in definition
 
@@ -228,6 +229,21 @@ def test_collections_are_schemas_of_one_database(pg, files, tmp_path):
     assert cli(pg, "collections").stdout.split() == ["default", "hand-book"]
     r = cli(pg, "--collection", "nosuch", "docs")
     assert r.returncode == 1 and "no collection 'nosuch'" in r.stderr
+
+
+def test_questions_are_logged_in_their_collections_schema(pg, files):
+    """The question log on PostgreSQL: each collection's questions in its own schema, grouped there."""
+    assert cli(pg, "build", str(files / SEED.name)).returncode == 0
+    assert cli(pg, "--collection", "hand-book", "build", str(files / "handbook.docx")).returncode == 0
+    asked = ["How long is the warranty on the Xiaomi car's battery?", "How long does the battery warranty of the Xiaomi car last?"]
+    for q in asked:
+        assert cli(pg, "ask", q).returncode == 0
+    r = cli(pg, "unanswered", "--json")
+    assert r.returncode == 0, r.stderr
+    group = next(g for g in map(json.loads, r.stdout.splitlines()) if asked[0] in g["questions"])
+    assert sorted(group["questions"]) == sorted(asked) and group["abstained"] == 2 and group["nearest"]
+    there = cli(pg, "--collection", "hand-book", "unanswered", "--json")
+    assert there.returncode == 0 and asked[0] not in there.stdout
 
 
 def test_eval_scores_the_same_on_either_store(pg, files, tmp_path):

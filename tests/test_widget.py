@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
 import os
 import shutil
 import threading
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, Server, free_port
+from conftest import ROOT, Server, free_port, run_cli
 
 KEY = "widget-key"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -94,6 +95,13 @@ def test_the_chat_page_answers_cites_and_follows_up(bot, browser, tmp_path):
     source_page.close()
     reply.locator(".rate button[data-rating=down]").click()    # thumbs down: kept for the next gold file
     assert reply.locator(".rate .thanks").inner_text(timeout=30_000) == "Thanks for the feedback."
+    fix = reply.locator("form.fix input[name=correction]")       # and, if the customer likes, the right answer
+    fix.fill("in the first half of 2024, in Beijing")
+    fix.press("Enter")
+    assert reply.locator(".rate.thanks").inner_text(timeout=30_000) == "Thanks, the answer will be looked at."
+    kept = run_cli("feedback", "--json", "--index-dir", str(bot.index_dir))
+    rows = [json.loads(line) for line in kept.stdout.splitlines() if json.loads(line)["question"] == "When does mass production start?"]
+    assert [r["correction"] for r in rows] == ["in the first half of 2024, in Beijing"]  # the rating replaced, not repeated
 
     ask(page, "What was the revenue for 2021?", 2)
     follow = ask(page, "And the adjusted net profit?", 3)

@@ -102,9 +102,16 @@ class SessionStore:
                      correction: str | None = None, answerable: bool | None = None) -> None:
         """Keep a user's rating of an answer with what it was: question, answer, sources; and a
         reviewer's right answer, or that no page answers, where given."""
+        row = feedback_row(answer, rating, comment, owner, correction, answerable)
         with self._lock:
-            self._db.execute(f"INSERT INTO feedback ({FEEDBACK_COLUMNS}) VALUES ({', '.join('?' * 10)})",
-                             feedback_row(answer, rating, comment, owner, correction, answerable))
+            self._db.execute("BEGIN IMMEDIATE")
+            try:  # a second rating of one answer by one caller (a thumbs down, then its correction) replaces the first
+                self._db.execute("DELETE FROM feedback WHERE answer_id = ? AND owner IS ?", (answer["answer_id"], owner))
+                self._db.execute(f"INSERT INTO feedback ({FEEDBACK_COLUMNS}) VALUES ({', '.join('?' * 10)})", row)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
 
     def feedback(self, rating: str | None = None) -> list[dict]:
         """The ratings kept, oldest first (only `rating`'s when given)."""

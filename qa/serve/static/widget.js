@@ -46,6 +46,9 @@
     ".rate{margin-top:6px;display:flex;gap:6px;align-items:center;font-size:12px;color:#5b6675}",
     ".rate button{border:1px solid #dfe4ec;background:#fff;border-radius:6px;cursor:pointer;font-size:14px;padding:2px 8px}",
     ".rate button:disabled{opacity:.5;cursor:default}",
+    ".fix{display:flex;gap:6px;margin-top:6px;padding:0;border:0;background:none}",
+    ".fix input{flex:1;font:inherit;font-size:12px;padding:4px 8px;border:1px solid #dfe4ec;border-radius:6px}",
+    ".fix button{font-size:12px;padding:4px 10px}",
     "mark{background:#ffe58a;color:inherit;padding:0 1px;border-radius:2px}",
     ".typing span{display:inline-block;width:7px;height:7px;margin:0 2px;border-radius:50%;background:#8d99ab;animation:blink 1.2s infinite}",
     ".typing span:nth-child(2){animation-delay:.2s}.typing span:nth-child(3){animation-delay:.4s}",
@@ -200,8 +203,10 @@
   }
 
   function rating(answerId) {
-    // thumbs up or down: kept by the bot with the question, the answer and its sources
+    // thumbs up or down: kept by the bot with the question, the answer and its sources; after a thumbs
+    // down, the customer may say what the right answer was (the same rating, sent again with it)
     var bar = el("div", "rate");
+    var url = "/v1/answers/" + encodeURIComponent(answerId) + "/feedback";
     [["up", "\uD83D\uDC4D", "Right answer"], ["down", "\uD83D\uDC4E", "Wrong answer"]].forEach(function (r) {
       var b = el("button", "", r[1]);
       b.type = "button";
@@ -209,8 +214,9 @@
       b.dataset.rating = r[0];
       b.addEventListener("click", function () {
         bar.querySelectorAll("button").forEach(function (x) { x.disabled = true; });
-        call("POST", "/v1/answers/" + encodeURIComponent(answerId) + "/feedback", { rating: r[0] }).then(function () {
+        call("POST", url, { rating: r[0] }).then(function () {
           bar.appendChild(el("span", "thanks", "Thanks for the feedback."));
+          if (r[0] === "down") bar.parentNode.insertBefore(correction(url), bar.nextSibling);
         }, function () {
           bar.appendChild(el("span", "thanks", "The feedback could not be sent."));
         });
@@ -218,6 +224,31 @@
       bar.appendChild(b);
     });
     return bar;
+  }
+
+  function correction(url) {
+    var box = el("form", "fix");
+    var field = el("input");
+    field.name = "correction";
+    field.maxLength = 1000;
+    field.placeholder = "What was the right answer? (optional)";
+    field.setAttribute("aria-label", "What was the right answer? (optional)");
+    var send = el("button", "", "Send");
+    send.type = "submit";
+    box.appendChild(field);
+    box.appendChild(send);
+    box.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var text = field.value.trim();
+      if (!text) return;
+      field.disabled = send.disabled = true;
+      call("POST", url, { rating: "down", correction: text }).then(function () {
+        box.replaceWith(el("div", "rate thanks", "Thanks, the answer will be looked at."));
+      }, function () {
+        field.disabled = send.disabled = false;
+      });
+    });
+    return box;
   }
 
   form.addEventListener("submit", function (e) {
