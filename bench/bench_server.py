@@ -1,8 +1,10 @@
 """Load on the HTTP server: throughput and p50/p95/p99 latency of POST /v1/ask at concurrency 1, 4 and
 16 (answer cache off, so every request is answered), beside the in-process `ask_batch` time for the
-same questions measured in the same run, and the cached path at concurrency 16.
+same questions measured in the same run, and the cached path at concurrency 16; then the question
+log's cost: two servers side by side, one logging (the default) and one with QA_LOG_QUESTIONS=0, asked
+in alternating rounds, p50 of each at concurrency 1 and 16.
 
-Usage: .venv/bin/python bench/bench_server.py [--requests 64]
+Usage: .venv/bin/python bench/bench_server.py [--requests 64] [--only-logging] [--rounds 6]
 Machines are shared and noisy: compare the ratios, not single figures."""
 from __future__ import annotations
 
@@ -65,6 +67,8 @@ def seed_index_folder() -> Path:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--requests", type=int, default=64, help="requests per concurrency level")
+    ap.add_argument("--only-logging", action="store_true", help="only the question log's cost")
+    ap.add_argument("--rounds", type=int, default=6, help="alternating rounds of the logging comparison")
     a = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from conftest import Server
@@ -72,6 +76,8 @@ def main() -> None:
     from qa.pipeline import ask_batch
 
     folder = seed_index_folder()
+    if a.only_logging:
+        return logging_cost(folder, a.requests, a.rounds)
     index = load_index(folder)
     ask_batch(index, QUESTIONS[:1])
     t = time.perf_counter()
@@ -106,6 +112,44 @@ def main() -> None:
               f"{pct(lat, 99) * 1000:.1f} | - |")
     finally:
         cached.stop()
+    logging_cost(folder, a.requests, a.rounds)
+
+
+def logging_cost(folder: Path, requests: int, rounds: int) -> None:
+    """p50 of /v1/ask with the question log on and off: two servers over copies of one index, measured
+    in alternating rounds (off, on, on, off, ...) so that the machine's drift falls on both."""
+    from conftest import Server
+
+    copies = {}
+    for mode in ("on", "off"):
+        copies[mode] = folder.parent / f"index-log-{mode}"
+        shutil.copytree(folder, copies[mode], dirs_exist_ok=True)
+    servers = {"on": Server(copies["on"], {"QA_ANSWER_CACHE": "0"}),
+               "off": Server(copies["off"], {"QA_ANSWER_CACHE": "0", "QA_LOG_QUESTIONS": "0"})}
+    try:
+        lat = {(m, c): [] for m in servers for c in (1, 16)}
+        for m in servers:
+            asyncio.run(load(servers[m].url, len(QUESTIONS), 1))  # warm
+        for r in range(rounds):
+            order = ("off", "on") if r % 2 == 0 else ("on", "off")
+            for m in order:
+                for c in (1, 16):
+                    lat[(m, c)] += asyncio.run(load(servers[m].url, requests, c))[1]
+        print(f"\nquestion log on / off, {rounds} alternating rounds of {requests} requests:")
+        print("| concurrency | p50 ms, log off | p50 ms, log on | on / off | p95 ms off | p95 ms on |")
+        print("|---|---|---|---|---|---|")
+        for c in (1, 16):
+            off, on = pct(lat[("off", c)], 50), pct(lat[("on", c)], 50)
+            print(f"| {c} | {off * 1000:.1f} | {on * 1000:.1f} | {on / off:.3f} | {pct(lat[('off', c)], 95) * 1000:.1f} | "
+                  f"{pct(lat[('on', c)], 95) * 1000:.1f} |")
+        import sqlite3
+
+        with sqlite3.connect(copies["on"] / "questions.sqlite") as db:
+            print(f"logged: {db.execute('SELECT count(*) FROM questions').fetchone()[0]} questions (log on); "
+                  f"log off kept {'none' if not (copies['off'] / 'questions.sqlite').exists() else 'a file'}")
+    finally:
+        for s in servers.values():
+            s.stop()
 
 
 if __name__ == "__main__":
