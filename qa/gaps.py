@@ -195,11 +195,16 @@ def report(index, since: float | None = None, limit: int = 20, below: float | No
     """The content-gap report of `index`'s collection: its logged questions since `since` (default:
     as far back as the log keeps) that were abstained on, answered with a confidence below `below`
     (default QA_LOW_CONFIDENCE) or marked wrong, grouped, the `limit` biggest groups with the passages
-    nearest to each. The CLI's `unanswered` and GET /v1/unanswered both ask this."""
+    nearest to each. The CLI's `unanswered` asks this; the server asks its two halves on two threads."""
+    return with_nearest(index, unanswered(index, since, limit, below))
+
+
+def unanswered(index, since: float | None = None, limit: int = 20, below: float | None = None) -> list[Gap]:
+    """The report's groups, without their passages: read from the collection's question log and its
+    feedback (their own connections: any thread may ask), vectors worked out where the log had none."""
     from .asked import keep_days  # at use, as the others: a report is an admin's rare call
     from .config import ServeSettings, settings
     from .embed import question_encoder
-    from .pipeline import retrieve
 
     since = time.time() - keep_days() * 86400 if since is None else since
     below = settings().low_confidence if below is None else below
@@ -216,7 +221,13 @@ def report(index, since: float | None = None, limit: int = 20, below: float | No
             table.keep_vectors(filled)
     finally:
         table.close()
-    gaps = group(entries, wrong)[:limit]
+    return group(entries, wrong)[:limit]
+
+
+def with_nearest(index, gaps: list[Gap]) -> list[Gap]:
+    """Each group with the two passages that come nearest to answering its commonest phrasing."""
+    from .pipeline import retrieve  # at use
+
     if gaps:
         _, hits = retrieve(index, [g.questions[0] for g in gaps], 2)
         for g, found in zip(gaps, hits):
