@@ -9,6 +9,7 @@ from .config import settings
 from .conversation import Conversation
 from .errors import QAError
 from .pipeline import ask_requests, check_k, check_question
+from .records import Request
 from .scope import make_scope
 
 CHUNK = 256
@@ -33,17 +34,15 @@ def run_batch(src: TextIO, dst: TextIO, open_index: Callable) -> None:
     write(index.question_log, [asked_from(result, "batch") for _, result in ordered if "error" not in result])
 
 
-def _parse(line: str, n: int, limit: int) -> dict:
+def _parse(line: str, n: int, limit: int) -> Request:
     try:
         req = json.loads(line)
         if not isinstance(req, dict):
             raise ValueError("not an object")
     except ValueError:
-        return {"id": None, "error": f"line {n} is not a JSON object."}
+        return Request(None, error=f"line {n} is not a JSON object.")
     try:
-        req["question"] = check_question(req.get("question"), limit)
-        check_k(req.get("k"))
-        req["scope"] = make_scope(req.get("doc"), req.get("since"), req.get("until"))
+        return Request(check_question(req.get("question"), limit), id=req.get("id"), session=req.get("session"),
+                       k=check_k(req.get("k")), scope=make_scope(req.get("doc"), req.get("since"), req.get("until")))
     except QAError as e:
-        return {"id": req.get("id"), "error": str(e)}
-    return req
+        return Request(None, id=req.get("id"), error=str(e))

@@ -16,7 +16,7 @@ from .library import EmbeddedShelf, add, load, remove, update
 from .question import Question, analyze_batch
 from .read.combine import signals, threshold
 from .read.reading import question_words, read_batch
-from .records import Answer, FactQuery, Hit
+from .records import Answer, FactQuery, Hit, Request
 from .retrieve import retrieve_batch, surroundings
 from .scope import Scope, rows_in
 from .store import DocumentStore, is_database
@@ -133,51 +133,52 @@ def ask(index: DocumentStore, question: str, session: Conversation | None = None
     return ask_batch(index, [question], [session], **kw)[0]
 
 
-def ask_requests(index: DocumentStore, part: list[dict], sessions: dict) -> list[tuple[dict, dict]]:
-    """The batch command's and the server's way in: each request ({"question", "session"?, "k"?, "id"?, "scope"?}) with its answer object. Questions with a
-    session are asked in input order (a follow-up needs the turn before it), their conversations taken
-    from and left in `sessions`; questions without one are asked together, in one batch."""
+def ask_requests(index: DocumentStore, part: list[Request], sessions: dict) -> list[tuple[Request, dict]]:
+    """The batch command's and the server's way in: each request with its answer object. Questions
+    with a session are asked in input order (a follow-up needs the turn before it), their
+    conversations taken from and left in `sessions`; questions without one are asked together, in one
+    batch; a request refused before (its `error`) is answered with its error."""
     from .conversation import Conversation  # at use: only a request with a session needs one
 
     results: dict[int, dict] = {}
-    free = [(i, r) for i, r in enumerate(part) if "error" not in r and r.get("session") is None]
+    free = [(i, r) for i, r in enumerate(part) if r.error is None and r.session is None]
     if free:
         try:
-            answers = ask_batch(index, [r["question"] for _, r in free], k=max(r.get("k") or settings().k for _, r in free),
-                                scopes=[r.get("scope") for _, r in free])
+            answers = ask_batch(index, [r.question for _, r in free], k=max(r.k or settings().k for _, r in free),
+                                scopes=[r.scope for _, r in free])
         except Exception:  # noqa: BLE001 - one request failed the batch: each asked alone, so only it fails
             log.warning("a batch of %d questions failed; asking each alone", len(free), exc_info=True)
             answers = [_one(index, r, None) for _, r in free]
         for (i, r), a in zip(free, answers):
             results[i] = a if isinstance(a, dict) else _shape(r, a)
     for i, r in enumerate(part):
-        if "error" in r:
-            results[i] = _error({"id": r.get("id")}, r["error"])
-        elif r.get("session") is not None:
-            conv = sessions.setdefault(str(r["session"]), Conversation())
+        if r.error is not None:
+            results[i] = _error(Request(None, id=r.id), r.error)
+        elif r.session is not None:
+            conv = sessions.setdefault(str(r.session), Conversation())
             a = _one(index, r, conv)
             results[i] = a if isinstance(a, dict) else _shape(r, a)
     return [(r, results[i]) for i, r in enumerate(part)]
 
 
-def _one(index, r: dict, conv):
+def _one(index, r: Request, conv):
     """One request's answer, or its error object."""
     try:
-        return ask_batch(index, [r["question"]], [conv], k=r.get("k"), scopes=[r.get("scope")])[0]
+        return ask_batch(index, [r.question], [conv], k=r.k, scopes=[r.scope])[0]
     except QAError as e:
         return _error(r, str(e))
     except Exception:  # noqa: BLE001 - a fault of ours on this question must not end the others
-        log.exception("the question %r could not be answered", r.get("question"))
+        log.exception("the question %r could not be answered", r.question)
         return _error(r, "this question could not be answered (an internal error; the log has the details).")
 
 
-def _error(r: dict, message: str) -> dict:
-    return {"id": r.get("id"), "question": r.get("question"), "answer": None, "abstained": True,
+def _error(r: Request, message: str) -> dict:
+    return {"id": r.id, "question": r.question, "answer": None, "abstained": True,
             "confidence": 0.0, "sources": [], "facts": [], "error": message}
 
 
-def _shape(req: dict, a) -> dict:
-    return {"id": req.get("id"), **a.as_dict(req.get("k") or settings().k)}
+def _shape(req: Request, a) -> dict:
+    return {"id": req.id, **a.as_dict(req.k or settings().k)}
 
 
 def explain(answer: Answer) -> tuple[float, list[tuple[str, float]]]:

@@ -234,6 +234,20 @@ class Surroundings:
 
 
 @dataclass
+class Request:
+    """One question as the batch command and the server hand it to the pipeline (`ask_requests`)."""
+
+    question: str | None
+    id: Any = None
+    session: str | None = None      # a conversation kept by the caller's store, by id
+    k: int | None = None
+    scope: Any = None               # a `qa.scope.Scope`, or None
+    error: str | None = None        # why it was refused before it was asked: answered with this error
+    conversation: Any = None        # a conversation the caller holds (OpenAI's messages): used, not stored
+    cache_key: tuple | None = None  # the server's answer-cache key, for a stand-alone question
+
+
+@dataclass
 class Asked:
     """One question as it was asked and answered: what the log keeps."""
 

@@ -26,6 +26,7 @@ from ..errors import BadDocument, QAError
 from ..gaps import unanswered, with_nearest
 from ..embed import default_encoder, question_encoder
 from ..read.reader import default_reader
+from ..records import Request
 from ..pipeline import ask_requests, check_k, check_question, check_text, library_commands, open_index, select_facts
 from ..scope import make_scope, rows_in
 
@@ -85,8 +86,8 @@ class Service:
         # loaded by the first request that needs it, spaCy's vocabulary (first conversation) and the
         # build's encoder (first upload) held the GIL for over 50 ms while /healthz waited (bench_hostile,
         # the stall watchdog's dumps)
-        ask_requests(self.index, [{"question": "What is this about?", "session": "warm-up"},
-                                  {"question": "And when?", "session": "warm-up"}], {})
+        ask_requests(self.index, [Request("What is this about?", session="warm-up"),
+                                  Request("And when?", session="warm-up")], {})
         self.sessions = self.index.session_store(self.cfg.session_idle_seconds)
         self.questions = QuestionLogger(self.index.question_log)  # written on its own thread, after answering
         self._cache: OrderedDict = OrderedDict()
@@ -148,9 +149,8 @@ class Service:
                 self.on_cache_hit()
             return copy.deepcopy(self._cache[key])
         fut = asyncio.get_running_loop().create_future()
-        req = {"question": q, "session": session, "k": k, "scope": limits, "cache_key": key}
-        if session is not None and session.startswith("transient-"):
-            req["conversation"] = conversation
+        held = conversation if session is not None and session.startswith("transient-") else None
+        req = Request(q, session=session, k=k, scope=limits, cache_key=key, conversation=held)
         self._queue.put_nowait((req, fut))
         return await asyncio.wait_for(asyncio.shield(fut), self.cfg.request_timeout)
 
@@ -166,7 +166,7 @@ class Service:
                     continue
                 fut.set_exception(res) if isinstance(res, Exception) else fut.set_result(res)
 
-    def _answer_isolated(self, requests: list[dict]) -> list:
+    def _answer_isolated(self, requests: list[Request]) -> list:
         """The requests answered together; if that fails, each is answered alone, so that one request
         that fails (a fault of ours on its text) fails alone: an answer or an exception for each."""
         try:
@@ -183,23 +183,23 @@ class Service:
                 out.append(e)
         return out
 
-    def _answer_many(self, requests: list[dict]) -> list[dict]:
+    def _answer_many(self, requests: list[Request]) -> list[dict]:
         """On the worker thread: the requests answered together, conversations loaded and saved per turn."""
         self._follow_store()
-        ids = sorted({r["session"] for r in requests if r["session"] is not None})
-        held = {r["session"]: r["conversation"] for r in requests if "conversation" in r}
+        ids = sorted({r.session for r in requests if r.session is not None})
+        held = {r.session: r.conversation for r in requests if r.conversation is not None}
         with self.sessions.turn(ids) as stored:  # in a shared database, these conversations are locked until saved
             convs = {sid: held.get(sid) or Conversation.from_dict(stored.get(sid) or {}) for sid in ids}
             out = []
             for req, res in ask_requests(self.index, requests, convs):
                 res.pop("id", None)
-                if req.get("conversation") is not None:
+                if req.conversation is not None:
                     res.pop("session", None)
-                elif req["session"] is not None:
-                    self.sessions.save(req["session"], convs[req["session"]].to_dict())
-                    res["session"] = req["session"]
-                elif req.get("cache_key") is not None:  # under the store's version read before answering
-                    self._cache[req["cache_key"]] = copy.deepcopy(res)
+                elif req.session is not None:
+                    self.sessions.save(req.session, convs[req.session].to_dict())
+                    res["session"] = req.session
+                elif req.cache_key is not None:  # under the store's version read before answering
+                    self._cache[req.cache_key] = copy.deepcopy(res)
                     while len(self._cache) > self.cfg.answer_cache:
                         self._cache.popitem(last=False)
                 out.append(res)
