@@ -22,6 +22,8 @@ In the fourth quarter of 2022, the authority's revenue reached 85.6 million doll
 
 For the whole of 2022, the authority's revenue was 310.2 million dollars.
 
+The authority's operating loss narrowed to 14.2 million dollars from 20.5 million dollars a year earlier.
+
 Volunteers moved the island's goats by helicopter, and each flight back to the mainland took 20 minutes.
 
 The ransom note warns that the data will be lost after 72 hours.
@@ -71,6 +73,8 @@ def _verdict(index, question: str, sentence_words: str, span: str):
     ("How many passengers rode Line D on its opening day?", "forecast", "90,000", "opening"),
     ("How many riders does Line D carry a day?", "forecast", "90,000", "expected"),
     ("Which year does the figure of 310.2 million dollars refer to?", "12.4-kilometre", "300 million dollars", "point in time"),
+    ("What was the authority's operating loss the year before?", "operating loss", "14.2 million dollars", "period before"),
+    ("What was the authority's operating loss?", "operating loss", "20.5 million dollars", "the one before"),
 ])
 def test_a_span_that_contradicts_the_question_does_not_answer(riverton, question, sentence, span, reason):
     v = _verdict(riverton, question, sentence, span)
@@ -86,6 +90,9 @@ def test_a_span_that_contradicts_the_question_does_not_answer(riverton, question
     ("How many riders a day is Line D forecast to attract?", "forecast", "90,000"),
     ("How much did Line D cost?", "1.8 billion", "1.8 billion dollars"),
     ("When will the new stadium open?", "chairman", "2027"),
+    ("What was the authority's operating loss the year before?", "operating loss", "20.5 million dollars"),
+    ("What was the operating loss in the previous year?", "operating loss", "20.5 million dollars"),
+    ("What was the authority's operating loss?", "operating loss", "14.2 million dollars"),
 ])
 def test_a_span_that_holds_what_the_question_names_answers(riverton, question, sentence, span):
     v = _verdict(riverton, question, sentence, span)

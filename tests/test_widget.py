@@ -158,3 +158,27 @@ def test_the_api_docs_page_renders_its_operations_with_a_key_set(bot, browser):
         assert page.locator(".errors-wrapper").count() == 0
     finally:
         page.close()
+
+
+def test_the_admins_page_shows_what_the_documents_do_not_answer(bot, browser):
+    """/unanswered: the content-gap report in a browser, behind the admin key (the page holds nothing)."""
+    import httpx
+
+    for q in ("Does the Xiaomi car have a heated steering wheel?", "Is there a heated steering wheel in the Xiaomi car?"):
+        assert httpx.post(bot.url + "/v1/ask", json={"question": q}, headers={"Authorization": f"Bearer {KEY}"},
+                          timeout=120).json()["abstained"]
+    page = browser.new_page()
+    try:
+        page.goto(f"{bot.url}/unanswered#key={KEY}")
+        first = page.locator(".gap").first
+        first.wait_for(timeout=60_000)
+        groups = page.locator(".gap h2").all_inner_texts()
+        wheel = next(g for g in groups if "steering wheel" in g)
+        assert wheel.startswith("2") and page.locator(".gap .near a").first.get_attribute("href").startswith("/v1/documents/")
+        page.goto(f"{bot.url}/unanswered#key=wrong-key")
+        page.evaluate("sessionStorage.clear()")
+        page.reload()
+        page.locator("#status").filter(has_text="Could not load").wait_for(timeout=30_000)
+        assert page.locator(".gap").count() == 0
+    finally:
+        page.close()

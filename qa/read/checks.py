@@ -149,6 +149,16 @@ QUALIFIER = re.compile(r"\b(?:on|during|in|at|over)\s+(?:its|the|their|his|her)\
                        r"month|season|year|quarter|trip|journey|run|visit|flight))\b", re.I)
 QUARTER = re.compile(r"\b(?:q[1-4]|(?:first|second|third|fourth|1st|2nd|3rd|4th|final|last)\s+quarter|"
                      r"(?:first|second|1st|2nd)\s+half|h[12])\b", re.I)
+# the period before the one a passage reports: asked for ("and the year before?", "in the previous
+# quarter") and said beside the earlier figure of a change ("to £9.8 million from £21.6 million a year
+# earlier", "up from 29,400", "compared with 2.1 billion the previous year")
+PERIOD = r"(?:year|quarter|month|season|half|week|financial year|fiscal year|period)"
+EARLIER_ASKED = re.compile(rf"\b(?:the|a|one)\s+{PERIOD}\s+(?:before|earlier|prior)\b|"
+                           rf"\bthe\s+(?:previous|prior|preceding)\s+{PERIOD}\b|\bbefore that\b", re.I)
+EARLIER_AFTER = re.compile(rf"^\W*(?:\([^()]*\)\W*)?(?:a\s+{PERIOD}\s+(?:earlier|before|ago)|(?:in\s+)?the\s+(?:previous|prior|"
+                           rf"preceding|same)\s+{PERIOD}(?:\s+a\s+year\s+earlier|\s+last\s+year)?|the\s+{PERIOD}\s+before|last\s+{PERIOD})\b", re.I)
+EARLIER_BEFORE = re.compile(r"\b(?:from|compared\s+(?:with|to)|against|versus|vs\.?)\s+(?:about\s+|around\s+|some\s+|just\s+)?$", re.I)
+FIGURE_IN_TEXT = re.compile(r"(?:[$£€¥]\s?)?\d[\d,.]*(?:\s?(?:%|per\s?cent|percent|million|billion|trillion|thousand|bn|m|k)\b)?", re.I)
 # what "how many" may count without naming a thing ("how many times", "how many of them")
 GENERIC_COUNTED = {"time", "number", "one", "kind", "type", "sort", "way", "part", "piece", "unit", "item", "thing", "case"}
 # nouns for people, which say the same count in other words ("spectators" are "people", "fans")
@@ -159,7 +169,8 @@ PEOPLE = {"people", "person", "man", "woman", "child", "resident", "inhabitant",
           "household", "family", "academic", "researcher", "scientist", "subscriber", "viewer", "listener", "reader",
           "protester", "protestor", "demonstrator", "attendant", "delegate", "athlete", "crew", "pilot", "driver",
           "immigrant", "refugee", "migrant", "prisoner", "survivor", "guest", "client", "author", "artist"}
-GENERIC_QUALIFIER = {"the", "its", "day", "week", "month", "year", "season", "first", "last", "next", "whole", "entire"}
+GENERIC_QUALIFIER = {"the", "its", "day", "week", "month", "year", "season", "first", "last", "next", "whole", "entire",
+                     "previous", "prior", "preceding"}  # (the period before is checked as such: EARLIER_ASKED)
 
 
 @dataclass(frozen=True)
@@ -176,6 +187,7 @@ class Asked:
     alternatives: bool = False  # it offers the answers ("local or state government?")
     counted: str | None = None  # what "how many" counts ("devices" -> device)
     words: frozenset[str] = frozenset()  # its words, lower case
+    earlier: bool = False      # it asks about the period before the one reported ("the year before")
 
 
 def asked(q: Question) -> Asked:
@@ -217,7 +229,8 @@ def asked(q: Question) -> Asked:
     return Asked(kind, role, per, tuple(m.group(0)[:4] for m in YEAR.finditer(text)), bool(QUARTER.search(text)),
                  qualifier, expected=bool(EXPECTED.search(text)), words=frozenset(re.findall(r"[\w'-]+", low)),
                  alternatives=bool(re.search(r"\bor\b", low)),
-                 counted=focus if kind == "count" and q.plural and focus and focus not in GENERIC_COUNTED else None)
+                 counted=focus if kind == "count" and q.plural and focus and focus not in GENERIC_COUNTED else None,
+                 earlier=bool(EARLIER_ASKED.search(text)))
 
 
 def _unit_noun(words: str, q: Question) -> str | None:
@@ -310,7 +323,27 @@ def check(a: Asked, c: Candidate) -> Verdict:
             return Verdict(False, f"the question names '{a.qualifier}'; the passage does not say it")
         if not a.expected and EXPECTED.search(_lead_in(sentence, c.start)):
             return Verdict(False, "the question asks what happened; the passage gives what is expected")
+        earlier = _earlier_figures(sentence)
+        if earlier and not a.years:  # a change: one figure now, one before
+            first = next((m.start() + c.start for m in FIGURE_IN_TEXT.finditer(sentence[c.start:c.end])), None)
+            mine = first is not None and any(s <= first < e for s, e in earlier)  # the span opens with the earlier figure
+            if a.earlier and not mine:
+                return Verdict(False, "the question asks about the period before; the passage's figure is the later one")
+            if not a.earlier and mine and len(earlier) < len(FIGURE_IN_TEXT.findall(sentence)):
+                return Verdict(False, "the question asks about the period reported; the passage's figure is the one before")
     return OK
+
+
+def _earlier_figures(sentence: str) -> list[tuple[int, int]]:
+    """The figures of a sentence that it says are the earlier period's: after "from", "compared with",
+    or followed by "a year earlier", "the previous quarter", "last year"."""
+    out = []
+    for m in FIGURE_IN_TEXT.finditer(sentence):
+        if YEAR.fullmatch(m.group(0).strip()):
+            continue  # a year names a period; it is no figure of one
+        if EARLIER_BEFORE.search(sentence[max(0, m.start() - 30):m.start()]) or EARLIER_AFTER.match(sentence[m.end():m.end() + 60]):
+            out.append(m.span())
+    return out
 
 
 def _counted_noun(sentence: Sentence, end: int) -> str | None:

@@ -222,6 +222,11 @@ def create_app(service: Service, cfg: ServeSettings | None = None) -> FastAPI:
     async def page():
         return FileResponse(STATIC / "index.html", media_type="text/html")
 
+    @app.get("/unanswered", include_in_schema=False)
+    async def unanswered_page():
+        """The admins' page of GET /v1/unanswered (the page holds nothing; its report asks for the admin key)."""
+        return FileResponse(STATIC / "unanswered.html", media_type="text/html")
+
     @app.get("/widget.js", include_in_schema=False)
     async def widget():
         return FileResponse(STATIC / "widget.js", media_type="text/javascript")

@@ -24,7 +24,7 @@ from ..config import ServeSettings
 from ..errors import QAError
 from .metrics import Metrics
 
-OPEN_PATHS = {"/healthz", "/readyz", "/", "/widget.js", "/favicon.ico", "/docs", "/openapi.json"}  # no key asked
+OPEN_PATHS = {"/healthz", "/readyz", "/", "/widget.js", "/favicon.ico", "/docs", "/openapi.json", "/unanswered"}  # no key asked
 OPEN_PREFIXES = ("/static/",)
 OPEN_PATTERN = re.compile(r"/v1/documents/[0-9a-f]{16}/view")  # a source's page: its link is signed instead
 METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
