@@ -22,7 +22,7 @@ In the fourth quarter of 2022, the authority's revenue reached 85.6 million doll
 
 For the whole of 2022, the authority's revenue was 310.2 million dollars.
 
-The authority's operating loss narrowed to 14.2 million dollars from 20.5 million dollars a year earlier.
+The authority's operating loss narrowed to 14.2 million dollars from 20.5 million dollars a year earlier, helped by a 6.1 million dollar rise in advertising income.
 
 Volunteers moved the island's goats by helicopter, and each flight back to the mainland took 20 minutes.
 
@@ -97,6 +97,20 @@ def test_a_span_that_contradicts_the_question_does_not_answer(riverton, question
 def test_a_span_that_holds_what_the_question_names_answers(riverton, question, sentence, span):
     v = _verdict(riverton, question, sentence, span)
     assert v.ok, (question, v)
+
+
+def test_what_did_it_is_answered_by_the_passives_agent():
+    """"What helped ...?" names no kind; the passage's "helped by X" says X did it (any English text)."""
+    from qa.question import analyze_batch
+    from qa.read.cause import agent_span
+
+    sentence = "The operating loss narrowed to 14.2 million dollars, helped by a 6.1 million dollar rise in advertising income."
+    for question in ("What helped the operating loss shrink?", "What helped the loss narrow?"):
+        start, end = agent_span(analyze_batch([question])[0], sentence)
+        assert sentence[start:end] == "a 6.1 million dollar rise in advertising income", question
+    assert agent_span(analyze_batch(["What drove sales?"])[0], "Sales rose 4%, driven by demand in Asia.") is not None
+    assert agent_span(analyze_batch(["What was the operating loss?"])[0], sentence) is None  # no verb asked about
+    assert agent_span(analyze_batch(["What hurt the loss?"])[0], sentence) is None          # another verb
 
 
 def test_a_figure_keeps_its_unit():

@@ -16,6 +16,7 @@ from ..question import Question
 from ..records import PATH_SEPARATOR, PROSE_KINDS, Fact, Hit, Surroundings
 from ..spans import reference_number
 from .absent import absent_share
+from .cause import agent_span
 from .checks import OK, Asked, Candidate, asked, check
 from .combine import candidate_features, confidence, confidence_features, rerank_scores, weights
 from .literal import literal_answer, term_of
@@ -162,7 +163,8 @@ def read_one(near: Surroundings, q: Question, hits: list[Hit], r: Readings, cfg:
         h.score = floor - 0.01 * j
     ranked = [read[i] for i in order] + hits[n:]
     cutoff = cfg.abstain_below if cfg.abstain_below is not None else w["threshold"]
-    fact, first = _agreed_fact(near, q, ranked, read, scores[best])
+    agent = agent_span(q, top.text)  # "What helped ...?" answered by the passive's "helped by X", not a fact
+    fact, first = _agreed_fact(near, q, ranked, read, scores[best]) if agent is None else (None, None)
     if fact is not None and not _fact_passes(wanted, fact, first, read, r):
         fact = None
     if fact is not None and not unseen:
@@ -173,6 +175,8 @@ def read_one(near: Surroundings, q: Question, hits: list[Hit], r: Readings, cfg:
             return Read(say_fact(fact, q.qtype), False, conf_f, [first] + [h for h in ranked if h is not first],
                         (fact.start, fact.end), facts, {**g, "fact": fact.id})
     s, e, _, _ = choices[best]
+    if agent is not None:
+        s, e = agent
     if s is None:
         return Read(None, True, conf, ranked, None, [], g, reason=reason or refusals[best] or "the reader found no answer in the passages")
     text, s, e = say(q.text, q.qtype, q.plural, top, s, e, near.date_of(top.doc) or near.dateline)
