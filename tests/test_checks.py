@@ -33,6 +33,8 @@ The island's ground lizard is a rare, six-inch, all-black animal.
 Manager Tom Hale, whose side finished ninth last season, said the club was ready.
 
 The club's chairman, Malcolm Reed, said the new stadium would open in 2027.
+
+Fares can be paid in two ways: 1) in the mobile app and 2) at the station.
 """
 
 
@@ -75,6 +77,7 @@ def _verdict(index, question: str, sentence_words: str, span: str):
     ("Which year does the figure of 310.2 million dollars refer to?", "12.4-kilometre", "300 million dollars", "point in time"),
     ("What was the authority's operating loss the year before?", "operating loss", "14.2 million dollars", "period before"),
     ("What was the authority's operating loss?", "operating loss", "20.5 million dollars", "the one before"),
+    ("In which version was the mobile app added?", "Fares can be paid", "1) in the mobile app", "a phrase"),
 ])
 def test_a_span_that_contradicts_the_question_does_not_answer(riverton, question, sentence, span, reason):
     v = _verdict(riverton, question, sentence, span)

@@ -13,6 +13,10 @@ from qa.read.say import is_yes_no, resolved_date, trim, wants_year_or_date, yes_
     ("What was revenue?", False),
     ("Is it true who built it?", False),
     ("When does production start?", False),
+    ("Are remote-tracking branches created when I clone with --bare?", True),  # a clause of time
+    ("Do you know when the line opens?", False),                                # asked through "know"
+    ("Can a packet be lost and if so, then when does it come back?", False),    # a wh-question of its own
+    ("Are there any regions where the treaty does not apply?", False),          # "where" names what is asked
 ])
 def test_yes_no_questions_are_recognized(q, expected):
     assert is_yes_no(q) is expected

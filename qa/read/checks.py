@@ -51,6 +51,7 @@ ORG_NOUN = re.compile(r"\b(?:club|company|companies|team|group|firm|authority|co
                       r"government|board|organi[sz]ation|institute|foundation|society|league|network|operator|"
                       r"contractor|lender|studio|publisher|school|college|court|parliament|army|navy|police)s?$", re.I)
 MAX_FIGURE_WORDS = 8
+ENUMERATOR = re.compile(r"^\(?(?:\d{1,2}|[a-z])\)\s")  # "1) ", "(2) ", "a) ": a list item's number
 FIGURE_ASKED = {"count", "money", "amount", "percent", "measure", "duration"}  # what happened, when and per what holds
 NUMERIC_KINDS = {"money", "percent", "date", "duration", "measure", "count", "ordinal"}
 
@@ -63,6 +64,8 @@ def span_kinds(sentence: Sentence, start: int, end: int) -> tuple[str, set[str]]
     words = len(text.split())
     labels = span_labels(sentence, start, end)
     has_number = bool(NUMBER.search(text))
+    if ENUMERATOR.match(text) and not NUMBER.search(text[ENUMERATOR.match(text).end():]):
+        return "phrase", {"phrase"}  # "1) in the command line": a list's item, its number no figure
     if words > MAX_FIGURE_WORDS:
         return "phrase", {"phrase"}  # a figure among many other words is a passage, not a figure
     if (CURRENCY.search(text) and has_number) or "MONEY" in labels:

@@ -24,10 +24,23 @@ RELATIVE = re.compile(r"\b(last|next|this|previous|coming|past)\s+(year|month|qu
                       r"|\b(today|yesterday|earlier this|later this|a year earlier|a year ago)\b", re.I)
 
 
+# wh-words that open a clause of time inside a yes/no question ("Are branches created when I clone with
+# --bare?"), unless a verb of knowing or saying asks it ("Do you know when it opens?"); a "where" is more
+# often a relative clause that names what is asked ("Are there any regions where ...?")
+CLAUSE_WH = {"when", "whenever"}
+KNOWING = {"know", "knows", "known", "tell", "told", "say", "said", "remember", "explain", "show", "wonder", "sure",
+           "understand", "find", "ask", "clear", "idea"}
+
+
 def is_yes_no(question: str) -> bool:
-    """A question that opens with an auxiliary verb and has no wh-word: "Has the council approved it?"."""
+    """A question that opens with an auxiliary verb and asks no wh-question: "Has the council approved
+    it?", "Are remote-tracking branches created when I clone with --bare?"."""
     words = re.findall(r"[a-z']+", question.lower())
-    return bool(words) and words[0] in AUXILIARIES and not WH & set(words)
+    if not words or words[0] not in AUXILIARIES:
+        return False
+    return all(w not in WH or (w in CLAUSE_WH and not KNOWING & set(words[:i])
+                                and (i + 1 == len(words) or words[i + 1] not in AUXILIARIES))  # "where does it go?" asks
+               for i, w in enumerate(words))
 
 
 def yes_or_no(question: str, sentence: str) -> str:
