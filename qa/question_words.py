@@ -150,6 +150,7 @@ def tag(question: str) -> TaggedQuestion:
             lemma = low if pos not in ("NOUN", "VERB", "ADJ", "ADV") else _lemma(low, pos, tag_)
         words.append(Word(text, lemma, pos, tag_, "", low in model["stop_words"]))
         prev2, prev = prev, tag_
+    _do_support(words, model)
     for w, nxt in zip(words, words[1:]):
         if w.pos_ in ("NOUN", "PROPN"):
             if nxt.pos_ in ("NOUN", "PROPN") and not nxt.text[:1].isdigit():
@@ -157,6 +158,22 @@ def tag(question: str) -> TaggedQuestion:
             elif nxt.tag_ == "POS":
                 w.dep_ = "poss"
     return TaggedQuestion(words, [Phrase(m.group(0).strip(), "DATE") for m in DATE.finditer(question) if m.group(0).strip()])
+
+
+def _do_support(words: list[Word], model: dict) -> None:
+    """After "do", "does" or "did" the question's verb stands bare after its subject ("Why did the
+    mine on Redonda close?", "Which constituency does Chi Onwurah represent?"), where the tagger,
+    reading left to right, often calls it a noun. Where no word after the auxiliary is tagged a verb,
+    the last one that follows a noun or pronoun and may be a verb is retagged one."""
+    k = next((i for i, w in enumerate(words) if w.lower_ in ("do", "does", "did")), None)
+    if k is None or any(w.tag_.startswith("VB") or w.tag_ == "MD" for w in words[k + 1:]):
+        return
+    for j in range(len(words) - 1, k + 1, -1):
+        w, before = words[j], words[j - 1]
+        verb = model["analyses"].get(f"{w.lower_} VB")
+        if w.tag_ in ("NN", "JJ") and before.pos_ in ("NOUN", "PROPN", "PRON") and verb:
+            words[j] = Word(w.text, verb[0], "VERB", "VB", w.dep_, w.is_stop)
+            return
 
 
 def _lemma(low: str, pos: str, tag_: str) -> str:

@@ -62,3 +62,19 @@ def test_a_damaged_tagger_is_refused(tmp_path, monkeypatch):
             qw.tagger()
     finally:
         qw.tagger.cache_clear()
+
+
+@pytest.mark.parametrize("question, verb", [
+    ("Why did the mine on Redonda close?", "close"),
+    ("Which constituency does Chi Onwurah represent?", "represent"),
+    ("When did the Xiaomi car project start?", "start"),
+    ("How many people does the team employ in Europe?", "employ"),
+])
+def test_the_verb_after_do_support_is_a_verb(question, verb):
+    """After "did"/"does" the verb stands bare at the end of the subject, where a left-to-right
+    tagger calls it a noun: a noun would count as a word the documents must say."""
+    from qa.question import analyze_batch
+
+    q = analyze_batch([question])[0]
+    assert q.tags[verb] == "VB", q.tags
+    assert all(t != "VB" for w, t in q.tags.items() if w != verb)
