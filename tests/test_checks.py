@@ -35,6 +35,10 @@ Manager Tom Hale, whose side finished ninth last season, said the club was ready
 The club's chairman, Malcolm Reed, said the new stadium would open in 2027.
 
 Fares can be paid in two ways: 1) in the mobile app and 2) at the station.
+
+The authority plans a 3.2-kilometre extension of Line D to the airport.
+
+More than 100 volunteers searched the island, where a rare, six-inch lizard lives.
 """
 
 
@@ -78,6 +82,10 @@ def _verdict(index, question: str, sentence_words: str, span: str):
     ("What was the authority's operating loss the year before?", "operating loss", "14.2 million dollars", "period before"),
     ("What was the authority's operating loss?", "operating loss", "20.5 million dollars", "the one before"),
     ("In which version was the mobile app added?", "Fares can be paid", "1) in the mobile app", "a phrase"),
+    ("How long is Line D?", "3.2-kilometre", "3.2-kilometre", "extension of Line D"),
+    ("How long is Line D?", "3.2-kilometre", "3.2-kilometre extension", "extension of Line D"),
+    ("How many lizards live on the island?", "More than 100", "rare, six", "quantity with its unit"),
+    ("How many lizards live on the island?", "More than 100", "More than 100 volunteers", "counts volunteer"),
 ])
 def test_a_span_that_contradicts_the_question_does_not_answer(riverton, question, sentence, span, reason):
     v = _verdict(riverton, question, sentence, span)
@@ -96,6 +104,8 @@ def test_a_span_that_contradicts_the_question_does_not_answer(riverton, question
     ("What was the authority's operating loss the year before?", "operating loss", "20.5 million dollars"),
     ("What was the operating loss in the previous year?", "operating loss", "20.5 million dollars"),
     ("What was the authority's operating loss?", "operating loss", "14.2 million dollars"),
+    ("How long will the extension of Line D be?", "3.2-kilometre", "3.2-kilometre"),
+    ("How many volunteers searched the island?", "More than 100", "More than 100 volunteers"),
 ])
 def test_a_span_that_holds_what_the_question_names_answers(riverton, question, sentence, span):
     v = _verdict(riverton, question, sentence, span)

@@ -52,6 +52,14 @@ ORG_NOUN = re.compile(r"\b(?:club|company|companies|team|group|firm|authority|co
                       r"contractor|lender|studio|publisher|school|college|court|parliament|army|navy|police)s?$", re.I)
 MAX_FIGURE_WORDS = 8
 ENUMERATOR = re.compile(r"^\(?(?:\d{1,2}|[a-z])\)\s")  # "1) ", "(2) ", "a) ": a list item's number
+HYPHEN_UNIT = re.compile(r"-(inch|foot|feet|metre|meter|mile|kilometre|kilometer|km|centimetre|cm|millimetre|mm|ton|"
+                         r"tonne|pound|kilogram|kg|litre|liter|acre|hectare|storey|story|year|month|week|day|hour|minute|second)s?\b", re.I)
+TIME_UNIT_WORD = re.compile(r"(?:year|month|week|day|hour|minute|second)", re.I)
+# the thing a figure measures or counts, when it is a part of what the question names ("a 6.1-kilometre
+# extension of Line C" for "How long is Line C?")
+PART_OF = re.compile(r"^[\s-]*(?:[a-z]+-)?([a-z]+)\s+of\s+(?:the\s+|its\s+|their\s+)?([\w'-]+(?:\s+[\w'-]+){0,3})", re.I)
+WHOLE_NOUNS = {"length", "distance", "total", "size", "area", "height", "width", "depth", "value", "cost", "price",
+               "sum", "number", "amount", "population", "capacity", "weight", "volume", "duration", "age"}
 FIGURE_ASKED = {"count", "money", "amount", "percent", "measure", "duration"}  # what happened, when and per what holds
 NUMERIC_KINDS = {"money", "percent", "date", "duration", "measure", "count", "ordinal"}
 
@@ -66,6 +74,9 @@ def span_kinds(sentence: Sentence, start: int, end: int) -> tuple[str, set[str]]
     has_number = bool(NUMBER.search(text))
     if ENUMERATOR.match(text) and not NUMBER.search(text[ENUMERATOR.match(text).end():]):
         return "phrase", {"phrase"}  # "1) in the command line": a list's item, its number no figure
+    unit = HYPHEN_UNIT.match(sentence.text[end:end + 16]) if has_number and NUMBER.search(text.split()[-1]) else None
+    if unit:  # "rare, six" of "a rare, six-inch animal": the figure is the unit's
+        return ("duration", {"duration"}) if TIME_UNIT_WORD.match(unit.group(1)) else ("measure", {"measure"})
     if words > MAX_FIGURE_WORDS:
         return "phrase", {"phrase"}  # a figure among many other words is a passage, not a figure
     if (CURRENCY.search(text) and has_number) or "MONEY" in labels:
@@ -307,11 +318,18 @@ def check(a: Asked, c: Candidate) -> Verdict:
     near = " ".join((c.before, sentence))
     if a.role and not _says_role(a.role, near):
         return Verdict(False, f"the question names the role '{a.role}'; the passage does not say it")
+    figures = list(re.finditer(r"\d[\d,.]*(?:-[a-z]+)?", span))
+    part = PART_OF.match(span[figures[-1].end():] + sentence[c.end:c.end + 80]) \
+        if figures and a.kind in ("measure", "duration", "count", "amount") and kinds & NUMERIC_KINDS else None
+    if part and part.group(1).lower() not in a.words and part.group(1).lower() not in WHOLE_NOUNS \
+            and part.group(1).lower().rstrip("s") not in a.words and set(part.group(2).lower().split()) & a.words:
+        return Verdict(False, f"the passage's figure is of the {part.group(1).lower()} of {part.group(2)}, not of what the question names")
     if a.kind in ("duration", "measure") and kinds == {"count"} and len(span.split()) > 2:
         return Verdict(False, f"the question asks for {KIND_NAMES[a.kind]}; the best span is a count")
     if a.kind == "money" and kind == "count" and not _currency_beside(sentence, c.start, c.end):
         return Verdict(False, "the question asks for a sum of money; the best span is a count")
-    counted = _counted_noun(c.sentence, c.end) if a.counted and kind == "count" else None
+    counted = (_counted_noun(c.sentence, c.end) or _noun_after_figure(c.sentence, c.start, c.end)) \
+        if a.counted and kind == "count" else None
     if counted and not _same_thing(a.counted, counted):
         return Verdict(False, f"the question counts {a.counted}; the passage's figure counts {counted}")
     if a.per and kind in ("money", "count", "measure") and not _says_word(a.per, sentence):
@@ -361,6 +379,16 @@ def _counted_noun(sentence: Sentence, end: int) -> str | None:
             continue
         break
     return head
+
+
+def _noun_after_figure(sentence: Sentence, start: int, end: int) -> str | None:
+    """The noun a span counts inside itself ("More than 100 men" -> man): its last noun after its last number."""
+    inside = [t for t in sentence.tokens if start <= t.start - sentence.start and t.end - sentence.start <= end]
+    last_num = max((i for i, t in enumerate(inside) if t.pos == "NUM"), default=None)
+    if last_num is None:
+        return None
+    nouns = [t.lemma.lower() for t in inside[last_num + 1:] if t.pos == "NOUN"]
+    return nouns[-1] if nouns else None
 
 
 def _same_thing(asked: str, said: str) -> bool:
