@@ -39,6 +39,8 @@ Fares can be paid in two ways: 1) in the mobile app and 2) at the station.
 The authority plans a 3.2-kilometre extension of Line D to the airport.
 
 More than 100 volunteers searched the island, where a rare, six-inch lizard lives.
+
+Line D has 14 stations, 9 of them underground, and its control server listens on TCP port 8443.
 """
 
 
@@ -86,6 +88,8 @@ def _verdict(index, question: str, sentence_words: str, span: str):
     ("How long is Line D?", "3.2-kilometre", "3.2-kilometre extension", "extension of Line D"),
     ("How many lizards live on the island?", "More than 100", "rare, six", "quantity with its unit"),
     ("How many lizards live on the island?", "More than 100", "More than 100 volunteers", "counts volunteer"),
+    ("How many of Line D's stations are underground?", "14 stations", "14", "how many of them"),
+    ("Which TCP port does the control server listen on?", "14 stations", "TCP", "a figure"),
 ])
 def test_a_span_that_contradicts_the_question_does_not_answer(riverton, question, sentence, span, reason):
     v = _verdict(riverton, question, sentence, span)
@@ -106,6 +110,9 @@ def test_a_span_that_contradicts_the_question_does_not_answer(riverton, question
     ("What was the authority's operating loss?", "operating loss", "14.2 million dollars"),
     ("How long will the extension of Line D be?", "3.2-kilometre", "3.2-kilometre"),
     ("How many volunteers searched the island?", "More than 100", "More than 100 volunteers"),
+    ("How many of Line D's stations are underground?", "14 stations", "9"),
+    ("How many stations does Line D have?", "14 stations", "14"),
+    ("Which TCP port does the control server listen on?", "14 stations", "8443"),
 ])
 def test_a_span_that_holds_what_the_question_names_answers(riverton, question, sentence, span):
     v = _verdict(riverton, question, sentence, span)

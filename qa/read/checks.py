@@ -58,6 +58,9 @@ TIME_UNIT_WORD = re.compile(r"(?:year|month|week|day|hour|minute|second)", re.I)
 # the thing a figure measures or counts, when it is a part of what the question names ("a 6.1-kilometre
 # extension of Line C" for "How long is Line C?")
 PART_OF = re.compile(r"^[\s-]*(?:[a-z]+-)?([a-z]+)\s+of\s+(?:the\s+|its\s+|their\s+)?([\w'-]+(?:\s+[\w'-]+){0,3})", re.I)
+# the part a sentence counts of a whole it has named: "16 stations, 11 of them underground"
+PART_COUNT = re.compile(r"\b(?:\d[\d,]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\s+of\s+"
+                        r"(?:them|which|these|those|whom)\b", re.I)
 WHOLE_NOUNS = {"length", "distance", "total", "size", "area", "height", "width", "depth", "value", "cost", "price",
                "sum", "number", "amount", "population", "capacity", "weight", "volume", "duration", "age"}
 FIGURE_ASKED = {"count", "money", "amount", "percent", "measure", "duration"}  # what happened, when and per what holds
@@ -156,6 +159,7 @@ EXPECTED = re.compile(r"\b(?:expect(?:s|ed|ing|ation|ations)?|forecasts?|forecas
 PER_UNIT = re.compile(r"\b(?:one|an?)\s+([a-z-]+(?:\s+[a-z-]+)?)(?=\s+(?:cost|costs|price|fare|on|at|of|in|for)\b|\s*\?)", re.I)
 PER_WORDS = re.compile(r"\b(?:a single|each|every|per)\s+(?!of\b)([a-z-]+(?:\s+[a-z-]+)?)", re.I)
 FIGURE_NOUNS = {"version", "release", "edition"}  # "which version": a figure
+NETWORK_PORT = re.compile(r"\b(?:tcp|udp|http|https|ssh|network|listens?|server|socket|protocol)\b")  # a port number, no harbour
 TIME_UNIT_FOCUS = {"year", "month", "week", "day", "hour", "minute", "second", "decade", "century"}
 MEASURE_FOCUS = {"kilometre", "kilometer", "km", "mile", "metre", "meter", "foot", "feet", "inch", "kilogram", "kg",
                  "ton", "tonne", "litre", "liter", "gallon", "acre", "hectare", "degree", "byte", "megabyte", "gigabyte"}
@@ -202,6 +206,7 @@ class Asked:
     counted: str | None = None  # what "how many" counts ("devices" -> device)
     words: frozenset[str] = frozenset()  # its words, lower case
     earlier: bool = False      # it asks about the period before the one reported ("the year before")
+    partitive: bool = False    # it asks how many of a whole ("How many of the line's stations ...?")
 
 
 def asked(q: Question) -> Asked:
@@ -213,7 +218,7 @@ def asked(q: Question) -> Asked:
         kind = "duration"
     elif kind == "count" and focus in MEASURE_FOCUS:
         kind = "measure"
-    elif kind == "thing" and focus in FIGURE_NOUNS:
+    elif kind == "thing" and (focus in FIGURE_NOUNS or (focus == "port" and NETWORK_PORT.search(low))):
         kind = "figure"
     elif kind == "money" and re.search(r"\bhow much (?:time|longer)\b", low):
         kind = "duration"
@@ -244,7 +249,7 @@ def asked(q: Question) -> Asked:
                  qualifier, expected=bool(EXPECTED.search(text)), words=frozenset(re.findall(r"[\w'-]+", low)),
                  alternatives=bool(re.search(r"\bor\b", low)),
                  counted=focus if kind == "count" and q.plural and focus and focus not in GENERIC_COUNTED else None,
-                 earlier=bool(EARLIER_ASKED.search(text)))
+                 earlier=bool(EARLIER_ASKED.search(text)), partitive=bool(re.match(r"\s*how many of\b", low)))
 
 
 def _unit_noun(words: str, q: Question) -> str | None:
@@ -328,6 +333,9 @@ def check(a: Asked, c: Candidate) -> Verdict:
         return Verdict(False, f"the question asks for {KIND_NAMES[a.kind]}; the best span is a count")
     if a.kind == "money" and kind == "count" and not _currency_beside(sentence, c.start, c.end):
         return Verdict(False, "the question asks for a sum of money; the best span is a count")
+    part_of = PART_COUNT.search(sentence) if a.partitive and kind == "count" else None
+    if part_of and not (c.start <= part_of.start() < c.end and not NUMBER.search(sentence[c.start:part_of.start()])):
+        return Verdict(False, "the question asks how many of them; the passage's figure is the whole")
     counted = (_counted_noun(c.sentence, c.end) or _noun_after_figure(c.sentence, c.start, c.end)) \
         if a.counted and kind == "count" else None
     if counted and not _same_thing(a.counted, counted):
