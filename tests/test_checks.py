@@ -41,6 +41,8 @@ The authority plans a 3.2-kilometre extension of Line D to the airport.
 More than 100 volunteers searched the island, where a rare, six-inch lizard lives.
 
 Line D has 14 stations, 9 of them underground, and its control server listens on TCP port 8443.
+
+Ridership rose 12% last year, and 40% of riders now pay with the app.
 """
 
 
@@ -90,6 +92,7 @@ def _verdict(index, question: str, sentence_words: str, span: str):
     ("How many lizards live on the island?", "More than 100", "More than 100 volunteers", "counts volunteer"),
     ("How many of Line D's stations are underground?", "14 stations", "14", "how many of them"),
     ("Which TCP port does the control server listen on?", "14 stations", "TCP", "a figure"),
+    ("What share of riders pay with the app?", "Ridership rose", "12%", "a change"),
 ])
 def test_a_span_that_contradicts_the_question_does_not_answer(riverton, question, sentence, span, reason):
     v = _verdict(riverton, question, sentence, span)
@@ -113,6 +116,8 @@ def test_a_span_that_contradicts_the_question_does_not_answer(riverton, question
     ("How many of Line D's stations are underground?", "14 stations", "9"),
     ("How many stations does Line D have?", "14 stations", "14"),
     ("Which TCP port does the control server listen on?", "14 stations", "8443"),
+    ("What share of riders pay with the app?", "Ridership rose", "40%"),
+    ("By how much did ridership rise last year?", "Ridership rose", "12%"),
 ])
 def test_a_span_that_holds_what_the_question_names_answers(riverton, question, sentence, span):
     v = _verdict(riverton, question, sentence, span)

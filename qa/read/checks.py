@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..question import MONEY_WORDS, Question
+from ..question import CHANGE_WORDS, MONEY_WORDS, Question
 from ..records import Sentence
 from .typed import CURRENCY, LENGTH_UNIT, NUMBER, PERCENT, TIME_UNIT, YEAR, span_labels
 
@@ -58,6 +58,15 @@ TIME_UNIT_WORD = re.compile(r"(?:year|month|week|day|hour|minute|second)", re.I)
 # the thing a figure measures or counts, when it is a part of what the question names ("a 6.1-kilometre
 # extension of Line C" for "How long is Line C?")
 PART_OF = re.compile(r"^[\s-]*(?:[a-z]+-)?([a-z]+)\s+of\s+(?:the\s+|its\s+|their\s+)?([\w'-]+(?:\s+[\w'-]+){0,3})", re.I)
+# a percentage that is a change ("an 11.4% rise", "rose 11.4%", "up 7.2%"), not a level or share; and the
+# questions that ask for one
+CHANGE_BESIDE = re.compile(r"\b(?:rose|rise[sn]?|rising|increased?|increases|increasing|grew|grow(?:s|n|ing)?|growth|climb(?:ed|s|ing)?|"
+                           r"jump(?:ed|s)?|gain(?:ed|s)?|surge[sd]?|soar(?:ed|s)?|fell|fall(?:s|en|ing)?|drop(?:ped|s)?|declined?|"
+                           r"declines|decreased?|decreases|slump(?:ed|s)?|shr[ai]nk|shrunk|up|down)\s+(?:by\s+)?(?:about\s+|some\s+|nearly\s+|almost\s+)?"
+                           r"[\d.,]+\s?(?:%|per\s?cent|percent)|[\d.,]+\s?(?:%|per\s?cent|percent)\s+(?:rise|increase|jump|gain|growth|fall|drop|"
+                           r"decline|decrease|reduction|cut|rises|increases|higher|lower|more|less|up|down)\b", re.I)
+CHANGE_ASKED = re.compile(r"\b(?:growth|change|by how much|how much (?:more|less|higher|lower)|up|down|year[- ]on[- ]year|"
+                          r"compared|increase|decrease|rise|fall)\b")
 # the part a sentence counts of a whole it has named: "16 stations, 11 of them underground"
 PART_COUNT = re.compile(r"\b(?:\d[\d,]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\s+of\s+"
                         r"(?:them|which|these|those|whom)\b", re.I)
@@ -169,12 +178,13 @@ QUARTER = re.compile(r"\b(?:q[1-4]|(?:first|second|third|fourth|1st|2nd|3rd|4th|
                      r"(?:first|second|1st|2nd)\s+half|h[12])\b", re.I)
 # the period before the one a passage reports: asked for ("and the year before?", "in the previous
 # quarter") and said beside the earlier figure of a change ("to £9.8 million from £21.6 million a year
-# earlier", "up from 29,400", "compared with 2.1 billion the previous year")
+# earlier", "up from 29,400", "compared with 2.1 billion the previous year"); "last year" alone is often
+# the period reported ("rose 12% last year"), an earlier one only after "from"
 PERIOD = r"(?:year|quarter|month|season|half|week|financial year|fiscal year|period)"
 EARLIER_ASKED = re.compile(rf"\b(?:the|a|one)\s+{PERIOD}\s+(?:before|earlier|prior)\b|"
                            rf"\bthe\s+(?:previous|prior|preceding)\s+{PERIOD}\b|\bbefore that\b", re.I)
 EARLIER_AFTER = re.compile(rf"^\W*(?:\([^()]*\)\W*)?(?:a\s+{PERIOD}\s+(?:earlier|before|ago)|(?:in\s+)?the\s+(?:previous|prior|"
-                           rf"preceding|same)\s+{PERIOD}(?:\s+a\s+year\s+earlier|\s+last\s+year)?|the\s+{PERIOD}\s+before|last\s+{PERIOD})\b", re.I)
+                           rf"preceding|same)\s+{PERIOD}(?:\s+a\s+year\s+earlier|\s+last\s+year)?|the\s+{PERIOD}\s+before)\b", re.I)
 EARLIER_BEFORE = re.compile(r"\b(?:from|compared\s+(?:with|to)|against|versus|vs\.?)\s+(?:about\s+|around\s+|some\s+|just\s+)?$", re.I)
 FIGURE_IN_TEXT = re.compile(r"(?:[$£€¥]\s?)?\d[\d,.]*(?:\s?(?:%|per\s?cent|percent|million|billion|trillion|thousand|bn|m|k)\b)?", re.I)
 # what "how many" may count without naming a thing ("how many times", "how many of them")
@@ -207,6 +217,7 @@ class Asked:
     words: frozenset[str] = frozenset()  # its words, lower case
     earlier: bool = False      # it asks about the period before the one reported ("the year before")
     partitive: bool = False    # it asks how many of a whole ("How many of the line's stations ...?")
+    level: bool = False        # it asks a percentage that is a level, not a change ("What interest rate ...?")
 
 
 def asked(q: Question) -> Asked:
@@ -249,7 +260,8 @@ def asked(q: Question) -> Asked:
                  qualifier, expected=bool(EXPECTED.search(text)), words=frozenset(re.findall(r"[\w'-]+", low)),
                  alternatives=bool(re.search(r"\bor\b", low)),
                  counted=focus if kind == "count" and q.plural and focus and focus not in GENERIC_COUNTED else None,
-                 earlier=bool(EARLIER_ASKED.search(text)), partitive=bool(re.match(r"\s*how many of\b", low)))
+                 earlier=bool(EARLIER_ASKED.search(text)), partitive=bool(re.match(r"\s*how many of\b", low)),
+                 level=kind == "percent" and not (set(q.terms) & CHANGE_WORDS or CHANGE_ASKED.search(low)))
 
 
 def _unit_noun(words: str, q: Question) -> str | None:
@@ -333,6 +345,8 @@ def check(a: Asked, c: Candidate) -> Verdict:
         return Verdict(False, f"the question asks for {KIND_NAMES[a.kind]}; the best span is a count")
     if a.kind == "money" and kind == "count" and not _currency_beside(sentence, c.start, c.end):
         return Verdict(False, "the question asks for a sum of money; the best span is a count")
+    if a.level and kind == "percent" and _a_change(sentence, c.start, c.end):
+        return Verdict(False, "the question asks for a rate or share; the passage's percentage is a change")
     part_of = PART_COUNT.search(sentence) if a.partitive and kind == "count" else None
     if part_of and not (c.start <= part_of.start() < c.end and not NUMBER.search(sentence[c.start:part_of.start()])):
         return Verdict(False, "the question asks how many of them; the passage's figure is the whole")
@@ -387,6 +401,12 @@ def _counted_noun(sentence: Sentence, end: int) -> str | None:
             continue
         break
     return head
+
+
+def _a_change(sentence: str, start: int, end: int) -> bool:
+    """Whether the percentage at [start, end) is said as a change ("rose 11.4%", "an 11.4% rise")."""
+    lo = max(0, start - 30)
+    return any(m.start() + lo < end and start < m.end() + lo for m in CHANGE_BESIDE.finditer(sentence[lo:end + 30]))
 
 
 def _noun_after_figure(sentence: Sentence, start: int, end: int) -> str | None:
