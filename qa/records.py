@@ -205,6 +205,7 @@ class Surroundings:
 
     BACK = 40     # units before a candidate in a structured page (where the term it describes may stand)
     FORWARD = 5   # units after one (a description read in a term's place, a how-to's code block)
+    SPEAKER = 3   # units before one in prose (the person a quotation's "I" or a "he" stands for)
 
     units: dict[int, "Sentence"] = field(default_factory=dict)
     dates: dict[str, Any] = field(default_factory=dict)   # document path -> datetime.date or None

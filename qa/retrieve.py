@@ -47,7 +47,7 @@ def surroundings(index: DocumentStore, words: list[list[str]], hits: list[list[H
     """What reading needs around each question's first candidates (`words`: the question's words whose
     statistics it weighs), read in one batch for all questions: the units within Surroundings.FORWARD
     after each of the first n candidates (and as many more as terms among them, whose descriptions may
-    take their place), within Surroundings.BACK before one in a structured page (one before in prose),
+    take their place), within Surroundings.BACK before one in a structured page (Surroundings.SPEAKER before in prose),
     the documents' dates, and the facts of those sentences with their sources."""
     wanted: list[set[int]] = []
     readable: list[set[int]] = []  # the units that may be read as candidates: the first ones, a term's description
@@ -56,7 +56,7 @@ def surroundings(index: DocumentStore, words: list[list[str]], hits: list[list[H
         ids = set()
         for h in first:
             s = h.sentence
-            back = Surroundings.BACK if s.section else 1
+            back = Surroundings.BACK if s.section else Surroundings.SPEAKER
             ids.update(range(max(0, s.id - back), s.id + Surroundings.FORWARD + 1))
         wanted.append(ids)
         readable.append({h.sentence.id for h in first} | {h.sentence.id + 1 for h in first if h.sentence.kind == "term"})

@@ -115,3 +115,29 @@ def test_a_sentence_whose_best_span_is_the_question_s_own_figure_answers_nothing
         r = Readings([5.0], [1.0], [0.0], [[span]])
         _, choices, _ = candidate_rows(q, [Hit(sentence, 1.0)], r)
         assert (choices[0][0] is not None) is answers, question
+
+
+QUOTED = """March 3, 2023
+
+Early last year, Ana Ferreira officially announced that the city would build a tram network.
+According to her, the network is now half finished.
+\u201cI have ridden the test tram three times already and I am very happy with it,\u201d she said.
+"""
+
+
+def test_a_quotation_is_read_with_the_person_who_says_it(tmp_path_factory):
+    """\u201cI have ridden ... three times\u201d answers a question about Ana Ferreira: the reader reads the
+    sentence that names her (two before the quotation) as its context, since the one just before says
+    only "her"."""
+    from qa.read.reading import _speaker_before
+
+    index = article_index(tmp_path_factory, "quoted", QUOTED)
+    quote = next(s for s in index.sentences if s.text.startswith("\u201cI have"))
+    from qa.retrieve import surroundings
+    from qa.records import Hit
+
+    near = surroundings(index, [[]], [[Hit(quote, 1.0)]], 1)[0]
+    speaker = _speaker_before(near, quote, near.around(quote)[0])
+    assert speaker is not None and "Ana Ferreira" in speaker.text
+    a = ask(index, "How many times has Ana Ferreira ridden the test tram?")
+    assert not a.abstained and "three" in a.answer, (a.answer, a.reason)

@@ -85,11 +85,35 @@ def context_before(near: Surroundings, s, prev) -> str:
     and terms it stands under where it is a term's description ("the default" in an option's
     description is the default of that option)."""
     text = prev.text if prev is not None else ""
+    speaker = _speaker_before(near, s, prev)
+    if speaker is not None:  # "I have visited Musk twice": who "I" is, said a few sentences before
+        text = f"{speaker.text} {text}"
     if s.section and PATH_SEPARATOR in s.section and s.kind in PROSE_KINDS and term_of(near, s, literal_only=False) is not None:
         if prev is not None and prev.kind == "term":
             text = ""  # the path ends with it already
         return f"{s.section}: {text}" if text else s.section
     return text
+
+
+SPEAKS = re.compile(r"^\s*[\u201c\"]|^\s*(?:He|She)\b")  # a quotation, or a sentence about someone named before
+FIRST_PERSON = re.compile(r"\b(?:I|I'm|I've|we|my|our|me)\b")
+
+
+def _speaker_before(near: Surroundings, s, prev):
+    """The unit a few before `s` that names the person `s` quotes in the first person or calls "he" or
+    "she", where the unit just before names no one (None where it does, or none is found)."""
+    if not SPEAKS.match(s.text) or (s.text.lstrip()[:1] in "\u201c\"" and not FIRST_PERSON.search(s.text)):
+        return None
+    person = lambda u: any(t.ent == "PERSON" for t in u.tokens)  # noqa: E731
+    if prev is None or person(prev):
+        return None
+    for k in range(2, Surroundings.SPEAKER + 1):
+        u = near.unit(s.id - k)
+        if u is None or u.doc != s.doc:
+            return None
+        if person(u):
+            return u
+    return None
 
 
 def terms_as_descriptions(near: Surroundings, hits: list[Hit], n: int) -> list[Hit]:
