@@ -19,7 +19,8 @@ from rich.console import Console
 from .collections import BadCollection, collection_name, embedded_names, folder_of, store_of
 from .config import ServeSettings, settings
 from .errors import BadDocument, QAError
-from .render import render_answer, render_documents, render_eval, render_facts, render_gap
+from .render import (render_answer, render_documents, render_eval, render_facts, render_feedback, render_gap,
+                     terminal_progress)
 from .store import is_database
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -50,30 +51,8 @@ def user_errors(fn):
 
 
 def progress_bar():
-    """A progress callback that draws a bar on a terminal, and is silent elsewhere."""
-    if not err.is_terminal:
-        return None
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeRemainingColumn
-    from rich.text import Text
-
-    class Rate(ProgressColumn):
-        def render(self, task) -> Text:
-            return Text(f"{task.speed:,.1f}/s" if task.speed else "", style="progress.data.speed")
-
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), Rate(), TimeRemainingColumn(),
-                   console=err, transient=True)
-    tasks = {}
-
-    def update(stage: str, done: int, total: int) -> None:
-        if not tasks:
-            bar.start()
-        if stage not in tasks:
-            tasks[stage] = bar.add_task(stage.capitalize(), total=total)
-        bar.update(tasks[stage], completed=done, total=total)
-        if stage in ("embedding", "documents") and done >= total:
-            bar.stop()
-
-    return update
+    """A progress callback that draws a bar on stderr's terminal, and is silent elsewhere."""
+    return terminal_progress(err)
 
 
 @app.callback()
@@ -306,6 +285,8 @@ def feedback(index_dir: Optional[Path] = IndexDir,
                                                            "for `eval` (the reviewer adds the support).")):
     """List what users of the server marked wrong: question, answer, sources, correction (the material of
     the next gold file). Example: python cli.py feedback --gold > reviewed.jsonl; python cli.py eval reviewed.jsonl --docs help/"""
+    from .gaps import gold_line  # at use (see the module's docstring)
+
     store = _open(index_dir, no_rebuild=True).session_store(ServeSettings().session_idle_seconds)
     try:
         rows = store.feedback(None if every and not gold else "down")
@@ -315,24 +296,9 @@ def feedback(index_dir: Optional[Path] = IndexDir,
         if gold or as_json:
             print(json.dumps(gold_line(r) if gold else r, ensure_ascii=False))
             continue
-        said = r["answer"] if r["answer"] is not None else "(abstained)"
-        out.print(f"[{r['created']}] {r['rating']}: {r['question']}\n  answer: {said}"
-                  + (f"\n  comment: {r['comment']}" if r["comment"] else "")
-                  + (f"\n  right answer: {r['correction']}" if r.get("correction") else "")
-                  + ("\n  no page answers it" if r.get("answerable") is False else "")
-                  + "".join(f"\n  [{i}] {s['doc']} ({s['start']}-{s['end']}): {s['text']}" for i, s in enumerate(r["sources"], 1)),
-                  markup=False, highlight=False, soft_wrap=True)
+        render_feedback(out, r)
     if not rows and not (as_json or gold):
         err.print("No feedback yet." if every else "No answer has been marked wrong.")
-
-
-def gold_line(r: dict) -> dict:
-    """A marked-wrong answer as a gold question (../shared/data/gold's format): the correction is its
-    answer; a reviewer's "no page answers" makes it unanswerable; `support` is the reviewer's to fill."""
-    answerable = r.get("answerable") is not False
-    return {"id": "fb-" + r["answer_id"][:12], "question": r["question"],
-            "answers": [r["correction"]] if r.get("correction") and answerable else [], "support": [],
-            "answerable": answerable, "marked_wrong": {"answer": r["answer"], "comment": r["comment"], "created": r["created"]}}
 
 
 @app.command()

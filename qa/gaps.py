@@ -179,6 +179,15 @@ def _neighbours(x: np.ndarray):
     return approximate
 
 
+def gold_line(r: dict) -> dict:
+    """A marked-wrong answer as a gold question (../shared/data/gold's format): the correction is its
+    answer; a reviewer's "no page answers" makes it unanswerable; `support` is the reviewer's to fill."""
+    answerable = r.get("answerable") is not False
+    return {"id": "fb-" + r["answer_id"][:12], "question": r["question"],
+            "answers": [r["correction"]] if r.get("correction") and answerable else [], "support": [],
+            "answerable": answerable, "marked_wrong": {"answer": r["answer"], "comment": r["comment"], "created": r["created"]}}
+
+
 def fill_vectors(entries: list[Asked], encode) -> list[Asked]:
     """Give the entries that have no vector one (each distinct phrasing encoded once); the entries
     given one, for the log to keep."""

@@ -103,3 +103,41 @@ def render_gap(out: Console, g: dict) -> None:
     lines += [f"    right answer: {c}" for c in g.get("corrections", [])[:3]]
     lines += [f"    nearest: {s['doc']} ({s['start']}-{s['end']}): {s['text']}" for s in g["nearest"]]
     out.print("\n".join(lines), markup=False, highlight=False, soft_wrap=True)
+
+
+def render_feedback(out: Console, r: dict) -> None:
+    """One rating kept by the server: the question, what was said, the comment and correction, the sources."""
+    said = r["answer"] if r["answer"] is not None else "(abstained)"
+    out.print(f"[{r['created']}] {r['rating']}: {r['question']}\n  answer: {said}"
+              + (f"\n  comment: {r['comment']}" if r["comment"] else "")
+              + (f"\n  right answer: {r['correction']}" if r.get("correction") else "")
+              + ("\n  no page answers it" if r.get("answerable") is False else "")
+              + "".join(f"\n  [{i}] {s['doc']} ({s['start']}-{s['end']}): {s['text']}" for i, s in enumerate(r["sources"], 1)),
+              markup=False, highlight=False, soft_wrap=True)
+
+
+def terminal_progress(err: Console):
+    """A progress callback that draws a bar on `err` where it is a terminal, and is silent elsewhere."""
+    if not err.is_terminal:
+        return None
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeRemainingColumn
+    from rich.text import Text
+
+    class Rate(ProgressColumn):
+        def render(self, task) -> Text:
+            return Text(f"{task.speed:,.1f}/s" if task.speed else "", style="progress.data.speed")
+
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), Rate(), TimeRemainingColumn(),
+                   console=err, transient=True)
+    tasks = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        if not tasks:
+            bar.start()
+        if stage not in tasks:
+            tasks[stage] = bar.add_task(stage.capitalize(), total=total)
+        bar.update(tasks[stage], completed=done, total=total)
+        if stage in ("embedding", "documents") and done >= total:
+            bar.stop()
+
+    return update

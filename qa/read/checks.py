@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 from ..question import CHANGE_WORDS, MONEY_WORDS, Question
 from ..records import Sentence
+from .figures import (CHANGE_ASKED, ENUMERATOR, HYPHEN_UNIT, TIME_UNIT_WORD, asks_earlier,
+                      figure_context, noun_after_figure, period_of)
 from .typed import CURRENCY, LENGTH_UNIT, NUMBER, PERCENT, TIME_UNIT, YEAR, span_labels
 
 # ------------------------------------------------------------------ what a span is
@@ -51,31 +53,7 @@ ORG_NOUN = re.compile(r"\b(?:club|company|companies|team|group|firm|authority|co
                       r"government|board|organi[sz]ation|institute|foundation|society|league|network|operator|"
                       r"contractor|lender|studio|publisher|school|college|court|parliament|army|navy|police)s?$", re.I)
 MAX_FIGURE_WORDS = 8
-ENUMERATOR = re.compile(r"^\(?(?:\d{1,2}|[a-z])\)\s")  # "1) ", "(2) ", "a) ": a list item's number
-HYPHEN_UNIT = re.compile(r"-(inch|foot|feet|metre|meter|mile|kilometre|kilometer|km|centimetre|cm|millimetre|mm|ton|"
-                         r"tonne|pound|kilogram|kg|litre|liter|acre|hectare|storey|story|year|month|week|day|hour|minute|second)s?\b", re.I)
-TIME_UNIT_WORD = re.compile(r"(?:year|month|week|day|hour|minute|second)", re.I)
-# the thing a figure measures or counts, when it is a part of what the question names ("a 6.1-kilometre
-# extension of Line C" for "How long is Line C?")
-PART_OF = re.compile(r"^[\s-]*(?:[a-z]+-)?([a-z]+)\s+of\s+(?:the\s+|its\s+|their\s+)?([\w'-]+(?:\s+[\w'-]+){0,3})", re.I)
-# a percentage that is a change ("an 11.4% rise", "rose 11.4%", "up 7.2%"), not a level or share; and the
-# questions that ask for one
-CHANGE_BESIDE = re.compile(r"\b(?:rose|rise[sn]?|rising|increased?|increases|increasing|grew|grow(?:s|n|ing)?|growth|climb(?:ed|s|ing)?|"
-                           r"jump(?:ed|s)?|gain(?:ed|s)?|surge[sd]?|soar(?:ed|s)?|fell|fall(?:s|en|ing)?|drop(?:ped|s)?|declined?|"
-                           r"declines|decreased?|decreases|slump(?:ed|s)?|shr[ai]nk|shrunk|up|down)\s+(?:by\s+)?(?:about\s+|some\s+|nearly\s+|almost\s+)?"
-                           r"[\d.,]+\s?(?:%|per\s?cent|percent)|[\d.,]+\s?(?:%|per\s?cent|percent)\s+(?:rise|increase|jump|gain|growth|fall|drop|"
-                           r"decline|decrease|reduction|cut|rises|increases|higher|lower|more|less|up|down)\b", re.I)
-CHANGE_ASKED = re.compile(r"\b(?:growth|change|by how much|how much (?:more|less|higher|lower)|up|down|year[- ]on[- ]year|"
-                          r"compared|increase|decrease|rise|fall)\b")
-# the part a sentence counts of a whole it has named: "16 stations, 11 of them underground"
-PART_COUNT = re.compile(r"\b(?:\d[\d,]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\s+of\s+"
-                        r"(?:them|which|these|those|whom)\b", re.I)
-# nouns of a part or an addition (a quantity "of" its substance, "265,517 bales of cotton", "90 percent of
-# water", is none: measured, such units were refused as parts on SQuAD's training answers)
-PART_NOUNS = {"extension", "section", "stretch", "segment", "portion", "part", "branch", "spur", "phase", "stage", "leg",
-              "wing", "arm", "division", "subsidiary", "piece", "addition", "annex", "expansion"}
 FIGURE_ASKED = {"count", "money", "amount", "percent", "measure", "duration"}  # what happened, when and per what holds
-NUMERIC_KINDS = {"money", "percent", "date", "duration", "measure", "count", "ordinal"}
 
 
 def span_kinds(sentence: Sentence, start: int, end: int) -> tuple[str, set[str]]:
@@ -178,17 +156,6 @@ QUALIFIER = re.compile(r"\b(?:on|during|in|at|over)\s+(?:its|the|their|his|her)\
                        r"month|season|year|quarter|trip|journey|run|visit|flight))\b", re.I)
 QUARTER = re.compile(r"\b(?:q[1-4]|(?:first|second|third|fourth|1st|2nd|3rd|4th|final|last)\s+quarter|"
                      r"(?:first|second|1st|2nd)\s+half|h[12])\b", re.I)
-# the period before the one a passage reports: asked for ("and the year before?", "in the previous
-# quarter") and said beside the earlier figure of a change ("to £9.8 million from £21.6 million a year
-# earlier", "up from 29,400", "2.1 billion the previous year"); "last year" alone is often
-# the period reported ("rose 12% last year"), an earlier one only after "from"
-PERIOD = r"(?:year|quarter|month|season|half|week|financial year|fiscal year|period)"
-EARLIER_ASKED = re.compile(rf"\b(?:the|a|one)\s+{PERIOD}\s+(?:before|earlier|prior)\b|"
-                           rf"\bthe\s+(?:previous|prior|preceding)\s+{PERIOD}\b|\bbefore that\b", re.I)
-EARLIER_AFTER = re.compile(rf"^\W*(?:\([^()]*\)\W*)?(?:a\s+{PERIOD}\s+(?:earlier|before|ago)|(?:in\s+)?the\s+(?:previous|prior|"
-                           rf"preceding|same)\s+{PERIOD}(?:\s+a\s+year\s+earlier|\s+last\s+year)?|the\s+{PERIOD}\s+before)\b", re.I)
-EARLIER_BEFORE = re.compile(r"\bfrom\s+(?:about\s+|around\s+|some\s+|just\s+)?$", re.I)  # "versus", "against": other groups
-FIGURE_IN_TEXT = re.compile(r"(?:[$£€¥]\s?)?\d[\d,.]*(?:\s?(?:%|per\s?cent|percent|million|billion|trillion|thousand|bn|m|k)\b)?", re.I)
 # what "how many" may count without naming a thing ("how many times", "how many of them")
 GENERIC_COUNTED = {"time", "number", "one", "kind", "type", "sort", "way", "part", "piece", "unit", "item", "thing", "case"}
 # nouns for people, which say the same count in other words ("spectators" are "people", "fans")
@@ -202,7 +169,7 @@ PEOPLE = {"people", "person", "man", "woman", "child", "resident", "inhabitant",
           "civilian", "associate", "colleague", "native", "local", "personnel", "follower", "believer", "adherent",
           "speaker", "owner", "farmer", "fighter", "recruit", "graduate", "alumnus", "alumni", "baby", "infant"}
 GENERIC_QUALIFIER = {"the", "its", "day", "week", "month", "year", "season", "first", "last", "next", "whole", "entire",
-                     "previous", "prior", "preceding"}  # (the period before is checked as such: EARLIER_ASKED)
+                     "previous", "prior", "preceding"}  # (the period before is checked as such: qa.read.figures)
 
 
 @dataclass(frozen=True)
@@ -264,7 +231,7 @@ def asked(q: Question) -> Asked:
                  qualifier, expected=bool(EXPECTED.search(text)), words=frozenset(re.findall(r"[\w'-]+", low)),
                  alternatives=bool(re.search(r"\bor\b", low)),
                  counted=focus if kind == "count" and q.plural and focus and focus not in GENERIC_COUNTED else None,
-                 earlier=bool(EARLIER_ASKED.search(text)), partitive=bool(re.match(r"\s*how many of\b", low)),
+                 earlier=asks_earlier(text), partitive=bool(re.match(r"\s*how many of\b", low)),
                  level=kind == "percent" and not (set(q.terms) & CHANGE_WORDS or CHANGE_ASKED.search(low)))
 
 
@@ -339,22 +306,14 @@ def check(a: Asked, c: Candidate) -> Verdict:
     near = " ".join((c.before, sentence))
     if a.role and not _says_role(a.role, near):
         return Verdict(False, f"the question names the role '{a.role}'; the passage does not say it")
-    figures = list(re.finditer(r"\d[\d,.]*(?:-[a-z]+)?", span))
-    part = PART_OF.match(span[figures[-1].end():] + sentence[c.end:c.end + 80]) \
-        if figures and a.kind in ("measure", "duration", "count", "amount") and kinds & NUMERIC_KINDS else None
-    if part and part.group(1).lower().rstrip("s") in PART_NOUNS and part.group(1).lower().rstrip("s") not in a.words \
-            and set(part.group(2).lower().split()) & a.words:
-        return Verdict(False, f"the passage's figure is of the {part.group(1).lower()} of {part.group(2)}, not of what the question names")
+    said_of = figure_context(a, sentence, c.start, c.end, kind, kinds)  # a part's, a change, the whole
+    if said_of:
+        return Verdict(False, said_of)
     if a.kind in ("duration", "measure") and kinds == {"count"} and len(span.split()) > 2:
         return Verdict(False, f"the question asks for {KIND_NAMES[a.kind]}; the best span is a count")
     if a.kind == "money" and kind == "count" and not _currency_beside(sentence, c.start, c.end):
         return Verdict(False, "the question asks for a sum of money; the best span is a count")
-    if a.level and kind == "percent" and _a_change(sentence, c.start, c.end):
-        return Verdict(False, "the question asks for a rate or share; the passage's percentage is a change")
-    part_of = PART_COUNT.search(sentence) if a.partitive and kind == "count" else None
-    if part_of and not (c.start <= part_of.start() < c.end and not NUMBER.search(sentence[c.start:part_of.start()])):
-        return Verdict(False, "the question asks how many of them; the passage's figure is the whole")
-    counted = (_counted_noun(c.sentence, c.end) or _noun_after_figure(c.sentence, c.start, c.end)) \
+    counted = (_counted_noun(c.sentence, c.end) or noun_after_figure(c.sentence, c.start, c.end)) \
         if a.counted and kind == "count" else None
     if counted and not _same_thing(a.counted, counted):
         return Verdict(False, f"the question counts {a.counted}; the passage's figure counts {counted}")
@@ -370,27 +329,10 @@ def check(a: Asked, c: Candidate) -> Verdict:
             return Verdict(False, f"the question names '{a.qualifier}'; the passage does not say it")
         if not a.expected and EXPECTED.search(_lead_in(sentence, c.start)):
             return Verdict(False, "the question asks what happened; the passage gives what is expected")
-        earlier = _earlier_figures(sentence)
-        if earlier and not a.years:  # a change: one figure now, one before
-            first = next((m.start() + c.start for m in FIGURE_IN_TEXT.finditer(sentence[c.start:c.end])), None)
-            mine = first is not None and any(s <= first < e for s, e in earlier)  # the span opens with the earlier figure
-            if a.earlier and not mine:
-                return Verdict(False, "the question asks about the period before; the passage's figure is the later one")
-            if not a.earlier and mine and len(earlier) < len(FIGURE_IN_TEXT.findall(sentence)):
-                return Verdict(False, "the question asks about the period reported; the passage's figure is the one before")
+        period = None if a.years else period_of(a, sentence, c.start, c.end)
+        if period:
+            return Verdict(False, period)
     return OK
-
-
-def _earlier_figures(sentence: str) -> list[tuple[int, int]]:
-    """The figures of a sentence that it says are the earlier period's: after "from", "compared with",
-    or followed by "a year earlier", "the previous quarter", "last year"."""
-    out = []
-    for m in FIGURE_IN_TEXT.finditer(sentence):
-        if YEAR.fullmatch(m.group(0).strip()):
-            continue  # a year names a period; it is no figure of one
-        if EARLIER_BEFORE.search(sentence[max(0, m.start() - 30):m.start()]) or EARLIER_AFTER.match(sentence[m.end():m.end() + 60]):
-            out.append(m.span())
-    return out
 
 
 def _counted_noun(sentence: Sentence, end: int) -> str | None:
@@ -405,22 +347,6 @@ def _counted_noun(sentence: Sentence, end: int) -> str | None:
             continue
         break
     return head
-
-
-def _a_change(sentence: str, start: int, end: int) -> bool:
-    """Whether the percentage at [start, end) is said as a change ("rose 11.4%", "an 11.4% rise")."""
-    lo = max(0, start - 30)
-    return any(m.start() + lo < end and start < m.end() + lo for m in CHANGE_BESIDE.finditer(sentence[lo:end + 30]))
-
-
-def _noun_after_figure(sentence: Sentence, start: int, end: int) -> str | None:
-    """The noun a span counts inside itself ("More than 100 men" -> man): its last noun after its last number."""
-    inside = [t for t in sentence.tokens if start <= t.start - sentence.start and t.end - sentence.start <= end]
-    last_num = max((i for i, t in enumerate(inside) if t.pos == "NUM"), default=None)
-    if last_num is None:
-        return None
-    nouns = [t.lemma.lower() for t in inside[last_num + 1:] if t.pos == "NOUN"]
-    return nouns[-1] if nouns else None
 
 
 def _same_thing(asked: str, said: str) -> bool:
