@@ -19,8 +19,7 @@ from dataclasses import dataclass
 
 from ..question import CHANGE_WORDS, MONEY_WORDS, Question
 from ..records import Sentence
-from .figures import (CHANGE_ASKED, ENUMERATOR, HYPHEN_UNIT, TIME_UNIT_WORD, asks_earlier,
-                      figure_context, noun_after_figure, period_of)
+from .figures import CHANGE_ASKED, ENUMERATOR, asks_earlier, figure_context, noun_after_figure, period_of
 from .typed import CURRENCY, LENGTH_UNIT, NUMBER, PERCENT, TIME_UNIT, YEAR, span_labels
 
 # ------------------------------------------------------------------ what a span is
@@ -66,9 +65,9 @@ def span_kinds(sentence: Sentence, start: int, end: int) -> tuple[str, set[str]]
     has_number = bool(NUMBER.search(text))
     if ENUMERATOR.match(text) and not NUMBER.search(text[ENUMERATOR.match(text).end():]):
         return "phrase", {"phrase"}  # "1) in the command line": a list's item, its number no figure
-    unit = HYPHEN_UNIT.match(sentence.text[end:end + 16]) if has_number and NUMBER.search(text.split()[-1]) else None
-    if unit:  # "rare, six" of "a rare, six-inch animal": the figure is the unit's
-        return ("duration", {"duration"}) if TIME_UNIT_WORD.match(unit.group(1)) else ("measure", {"measure"})
+    joined = re.match(r"-[A-Za-z]+\b", sentence.text[end:]) if text and NUMBER.search(text.split()[-1]) else None
+    if joined:  # "rare, six" of "a rare, six-inch animal" is read as "rare, six-inch": the unit's figure
+        text += joined.group(0)
     if words > MAX_FIGURE_WORDS:
         return "phrase", {"phrase"}  # a figure among many other words is a passage, not a figure
     if (CURRENCY.search(text) and has_number) or "MONEY" in labels:

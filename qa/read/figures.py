@@ -12,9 +12,6 @@ from ..records import Sentence
 from .typed import NUMBER, YEAR
 
 ENUMERATOR = re.compile(r"^\(?(?:\d{1,2}|[a-z])\)\s")  # "1) ", "(2) ", "a) ": a list item's number
-HYPHEN_UNIT = re.compile(r"-(inch|foot|feet|metre|meter|mile|kilometre|kilometer|km|centimetre|cm|millimetre|mm|ton|"
-                         r"tonne|pound|kilogram|kg|litre|liter|acre|hectare|storey|story|year|month|week|day|hour|minute|second)s?\b", re.I)
-TIME_UNIT_WORD = re.compile(r"(?:year|month|week|day|hour|minute|second)", re.I)
 # the thing a figure measures or counts, when it is a part of what the question names ("a 6.1-kilometre
 # extension of Line C" for "How long is Line C?")
 PART_OF = re.compile(r"^[\s-]*(?:[a-z]+-)?([a-z]+)\s+of\s+(?:the\s+|its\s+|their\s+)?([\w'-]+(?:\s+[\w'-]+){0,3})", re.I)
