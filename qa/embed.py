@@ -208,6 +208,17 @@ class Lanes:
         return [o for r in runs for o in r.result()]
 
 
+@lru_cache(maxsize=1)
+def _cpu_tag() -> str:
+    """Whether this CPU has VNNI: the optimized graph onnxruntime keeps differs with it (its int8
+    weights are rewritten to u8 on CPUs without), so a kept copy names the kind it was made on."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text(errors="replace")
+    except OSError:
+        return "cpu"
+    return "vnni" if "vnni" in flags else "novnni"
+
+
 def onnx_session(path: Path, threads: int = 2, digest: str | None = None):
     """An onnxruntime CPU session whose worker threads sleep between runs instead of spinning: on two
     cores, threads spinning after the encoder's run (or the reader's) take the cores that the next
@@ -216,7 +227,11 @@ def onnx_session(path: Path, threads: int = 2, digest: str | None = None):
     Given the model's SHA-256 (already checked), the graph onnxruntime optimizes from it is kept in
     the user's cache (`QA_CACHE_DIR`, else ~/.cache/qa-bot; at the portable "extended" level) and
     later sessions load that instead of optimizing again: a cold start saves about 0.3 s a model,
-    and the outputs are the same."""
+    and the outputs are the same.
+
+    The int8 models' matrix products run exactly on every x86 CPU (`session.x64quantprecision`):
+    without VNNI, onnxruntime's fast u8s8 path saturates 16-bit sums, and the reader's scores (so its
+    answers) differed between machines (measured on an AVX2 EPYC: a1-stadium 0.810 -> 0.762)."""
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
@@ -224,11 +239,12 @@ def onnx_session(path: Path, threads: int = 2, digest: str | None = None):
     opts.inter_op_num_threads = 1
     opts.log_severity_level = 3
     opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    opts.add_session_config_entry("session.x64quantprecision", "1")
     providers = ["CPUExecutionProvider"]
     if not digest:
         return ort.InferenceSession(str(path), opts, providers=providers)
     root = Path(os.environ.get("QA_CACHE_DIR") or Path.home() / ".cache" / "qa-bot")
-    kept = root / f"{path.stem}-{digest[:16]}-ort{ort.__version__}.onnx"
+    kept = root / f"{path.stem}-{digest[:16]}-ort{ort.__version__}-{_cpu_tag()}.onnx"  # weights rewritten per CPU
     if kept.is_file():
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
         try:
