@@ -91,6 +91,7 @@ def _verdict(index, question: str, sentence_words: str, span: str):
     ("How many lizards live on the island?", "More than 100", "rare, six", "quantity with its unit"),
     ("How many lizards live on the island?", "More than 100", "More than 100 volunteers", "counts volunteer"),
     ("How many of Line D's stations are underground?", "14 stations", "14", "how many of them"),
+    ("How many of the 9 underground stations have lifts?", "14 stations", "14", "not fewer"),  # a part of 9
     ("Which TCP port does the control server listen on?", "14 stations", "TCP", "a figure"),
     ("What share of riders pay with the app?", "Ridership rose", "12%", "a change"),
 ])
@@ -114,6 +115,7 @@ def test_a_span_that_contradicts_the_question_does_not_answer(riverton, question
     ("How long will the extension of Line D be?", "3.2-kilometre", "3.2-kilometre"),
     ("How many volunteers searched the island?", "More than 100", "More than 100 volunteers"),
     ("How many of Line D's stations are underground?", "14 stations", "9"),
+    ("How many of the 14 stations are underground?", "14 stations", "9"),
     ("How many stations does Line D have?", "14 stations", "14"),
     ("Which TCP port does the control server listen on?", "14 stations", "8443"),
     ("What share of riders pay with the app?", "Ridership rose", "40%"),

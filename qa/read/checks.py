@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from ..question import CHANGE_WORDS, MONEY_WORDS, Question
 from ..records import Sentence
-from .figures import CHANGE_ASKED, ENUMERATOR, asks_earlier, figure_context, noun_after_figure, period_of
+from .figures import CHANGE_ASKED, ENUMERATOR, asks_earlier, whole_asked, figure_context, noun_after_figure, period_of
 from .typed import CURRENCY, LENGTH_UNIT, NUMBER, PERCENT, TIME_UNIT, YEAR, span_labels
 
 # ------------------------------------------------------------------ what a span is
@@ -187,6 +187,7 @@ class Asked:
     words: frozenset[str] = frozenset()  # its words, lower case
     earlier: bool = False      # it asks about the period before the one reported ("the year before")
     partitive: bool = False    # it asks how many of a whole ("How many of the line's stations ...?")
+    whole: float | None = None  # the whole's number ("How many of the 30,000 staff ...?" -> 30000)
     level: bool = False        # it asks a percentage that is a level, not a change ("What interest rate ...?")
 
 
@@ -231,6 +232,7 @@ def asked(q: Question) -> Asked:
                  alternatives=bool(re.search(r"\bor\b", low)),
                  counted=focus if kind == "count" and q.plural and focus and focus not in GENERIC_COUNTED else None,
                  earlier=asks_earlier(text), partitive=bool(re.match(r"\s*how many of\b", low)),
+                 whole=whole_asked(low),
                  level=kind == "percent" and not (set(q.terms) & CHANGE_WORDS or CHANGE_ASKED.search(low)))
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from ..quantities import parse_number
 from ..records import Sentence
 from .typed import NUMBER, YEAR
 
@@ -62,10 +63,24 @@ def figure_context(a, sentence: str, start: int, end: int, kind: str, kinds: set
         return f"the passage's figure is of the {part.group(1).lower()} of {part.group(2)}, not of what the question names"
     if a.level and kind == "percent" and a_change(sentence, start, end):
         return "the question asks for a rate or share; the passage's percentage is a change"
+    if a.whole is not None and kind == "count":
+        value = parse_number(span.split())
+        if value is not None and value >= a.whole:  # a part is fewer than its whole
+            return f"the question asks how many of {a.whole:,.0f}; the passage's figure is not fewer"
     part_of = PART_COUNT.search(sentence) if a.partitive and kind == "count" else None
     if part_of and not (start <= part_of.start() < end and not NUMBER.search(sentence[start:part_of.start()])):
         return "the question asks how many of them; the passage's figure is the whole"
     return None
+
+
+WHOLE = re.compile(r"\s*how many of (?:the |these |those |its |their |all )?(\d[\d,.]*(?:\s+(?:thousand|million|billion))?)\b")
+
+
+def whole_asked(question: str) -> float | None:
+    """The number of the whole a "how many of" question takes its part of ("How many of the 30,000
+    contracted staff ...?" -> 30000), or None."""
+    m = WHOLE.match(question.lower())
+    return parse_number(m.group(1).split()) if m else None
 
 
 def period_of(a, sentence: str, start: int, end: int) -> str | None:
