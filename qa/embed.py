@@ -231,7 +231,7 @@ def onnx_session(path: Path, threads: int = 2, digest: str | None = None):
 
     The int8 models' matrix products run exactly on every x86 CPU (`session.x64quantprecision`):
     without VNNI, onnxruntime's fast u8s8 path saturates 16-bit sums, and the reader's scores (so its
-    answers) differed between machines (measured on an AVX2 EPYC: a1-stadium 0.810 -> 0.762)."""
+    answers) differed between machines (an AVX2 EPYC: a1-stadium 0.762 by default, 0.810 exact)."""
     import onnxruntime as ort
 
     opts = ort.SessionOptions()

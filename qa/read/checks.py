@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from ..question import CHANGE_WORDS, MONEY_WORDS, Question
 from ..records import Sentence
-from .figures import CHANGE_ASKED, ENUMERATOR, asks_earlier, whole_asked, figure_context, noun_after_figure, period_of
+from .figures import CHANGE_ASKED, ENUMERATOR, asks_earlier, figure_context, noun_after_figure, period_of, whole_asked
 from .typed import CURRENCY, LENGTH_UNIT, NUMBER, PERCENT, TIME_UNIT, YEAR, span_labels
 
 # ------------------------------------------------------------------ what a span is
