@@ -33,8 +33,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 MAX_ANSWER_TOKENS = 30
-from reader_pairs import (  # noqa: E402,F401 - the pairs, and names the round-two script reads from here
-    DEV_FILE, P_HARD, P_REMOVED, P_SWAP, PAIRS_FILE, SEED, SQUAD, squad_articles, article_units, holding, FULL_FILES, NULLS, CAPS, NUMBER, sentence_splitter, full_articles, swapped, full_pairs_for_article, P_MATE, MATES_FILE, mate_pairs, prepare,
+# the pairs; the round-two script reads the dev half and the article helpers from here too
+from reader_pairs import (  # noqa: E402,F401
+    DEV_FILE, MATES_FILE, NULLS, P_HARD, P_REMOVED, P_SWAP, SEED, SQUAD, article_units, full_articles, holding,
+    mate_pairs, prepare, sentence_splitter, squad_articles,
 )
 from reader_ship import export, held_out, install, write_card  # noqa: E402,F401
 
