@@ -271,6 +271,21 @@ PUBLIC_PAGES = sorted(PUBLIC.glob("docs/**/*.html")) + sorted(PUBLIC.glob("news-
 
 
 @pytest.mark.skipif(not PUBLIC_PAGES, reason="the public pages are not beside this checkout")
+def test_a_yes_no_question_is_answered_from_the_page_it_names(tmp_path):
+    """gitfaq's "All of these store credentials in an encrypted store" is of other helpers; the page
+    the question names says "unencrypted"."""
+    from qa.build import build
+    from qa.library import load
+    from qa.pipeline import ask
+
+    git = PUBLIC / "docs" / "git"
+    build([str(git / "gitfaq.html"), str(git / "git-credential-store.html")], tmp_path / "index")
+    a = ask(load(tmp_path / "index"), "Does git credential-store encrypt the passwords it saves?").as_dict()
+    assert a["answer"].startswith("no"), a
+    assert a["sources"][0]["doc"].endswith("git-credential-store.html"), a["sources"][0]
+
+
+@pytest.mark.skipif(not PUBLIC_PAGES, reason="the public pages are not beside this checkout")
 def test_every_public_page_reads_clean_with_headings_from_real_headings(nlp):
     for path in PUBLIC_PAGES:
         doc, units, _ = units_of(path, nlp)

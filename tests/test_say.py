@@ -30,6 +30,15 @@ def test_yes_or_no_follows_negation_on_one_side():
     assert yes_or_no("Did the council approve the plan?", "The council rejected the plan.") == "no"
 
 
+def test_a_negating_prefix_denies_the_question_word():
+    said = "Using this helper will store your passwords unencrypted on disk."
+    assert yes_or_no("Does the helper encrypt the passwords it saves?", said) == "no"
+    assert yes_or_no("Does the helper not encrypt the passwords it saves?", said) == "yes"
+    assert yes_or_no("Is the author unknown?", "The author is unknown.") == "yes"  # the question says it too
+    assert yes_or_no("Is the author known?", "The author is unknown.") == "no"
+    assert yes_or_no("Does the store open on Sundays?", "Unusually, the store opens on Sundays.") == "yes"
+
+
 def test_relative_dates_resolve_against_the_dateline():
     base = dt.date(2022, 5, 13)
     assert resolved_date("last year", base) == "2021"

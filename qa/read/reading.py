@@ -27,6 +27,7 @@ from .typed import fit, is_typed, typed_choice
 POINTER = re.compile(r"^\s*(?:see(?: also)?|refer to|for (?:more )?(?:details|information),? see)\b(?:[^.;:]|\.(?=\S)){0,120}\.?\s*$", re.I)
 STAND_IN_MARGIN = 6.0  # a candidate within this (reranker logit) of one whose spans all failed the checks answers
 ECHO = "the best span is the question's own figure"
+PAGE_MARGIN = 3.0  # a yes/no question's named page answers within this (reranker logit) of the best candidate
 RIVAL_MARGIN = 1.0  # another document's candidate within this (reranker logit) of the best answers too
 FACT_MARGIN = 1.0  # a fact's sentence must score within this (reranker logit) of the best candidate,
 FACT_MARGIN_NAMED_PERIOD = 2.0  # or within this when the question names the fact's own period ("for 2021")
@@ -172,6 +173,9 @@ def read_one(near: Surroundings, q: Question, hits: list[Hit], r: Readings, cfg:
         # documents hold something like the answer, not it (no stand-in)
         best = next((i for i in order if choices[i][0] is not None and scores[i] >= scores[best] - STAND_IN_MARGIN), best)
         order = [best] + [i for i in order if i != best]
+    if is_yes_no(q.text):
+        best = _on_the_named_page(q, read, scores, best, choices)
+        order = [best] + [i for i in order if i != best]
     top = read[best].sentence
     absent, rarest_missing = absent_share(q, [top, *near.neighbours(top)], near.idf)
     unseen = absent >= cfg.absent_abstain and rarest_missing
@@ -241,6 +245,26 @@ def _fuller_in_body(near: Surroundings, q: Question, text: str, read: list[Hit],
         if said and len(said) > len(text) and words.search(said.lower()):
             return i, said, s, e
     return None
+
+
+def page_name(title: str | None) -> list[str]:
+    """The words of the name a page is titled by: "git-credential-store(1) Manual Page" -> [git,
+    credential, store]; a title with no such name (a headline) is named by all its words."""
+    name = re.split(r"\(|\s[-|\u2013\u2014:]\s", title or "", maxsplit=1)[0]
+    return re.findall(r"[a-z0-9]+", name.lower())
+
+
+def _on_the_named_page(q: Question, read: list[Hit], scores: list[float], best: int, choices: list[tuple]) -> int:
+    """A yes/no question says what it is about, and "yes" or "no" is true only of that: where it names
+    a page by its title's name ("Does git credential-store encrypt ...?") and the best candidate stands
+    on another page ("All of these store credentials in an encrypted store", of other helpers), that
+    page's best candidate within PAGE_MARGIN answers instead."""
+    asked = " " + " ".join(re.findall(r"[a-z0-9]+", q.text.lower())) + " "
+    named = lambda h: bool(page_name(h.sentence.title)) and f" {' '.join(page_name(h.sentence.title))} " in asked  # noqa: E731
+    if named(read[best]):
+        return best
+    return next((i for i in sorted(range(len(read)), key=lambda i: -scores[i])
+                 if named(read[i]) and choices[i][0] is not None and scores[i] >= scores[best] - PAGE_MARGIN), best)
 
 
 def _newest_first(near: Surroundings, q: Question, result: Read, read: list[Hit], scores: list[float], best: int,

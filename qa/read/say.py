@@ -44,9 +44,23 @@ def is_yes_no(question: str) -> bool:
 
 
 def yes_or_no(question: str, sentence: str) -> str:
-    """"no" when exactly one of the question and the sentence is negated, else "yes"."""
-    neg = lambda t: bool(DENIALS & set(re.findall(r"[a-z']+", t.lower().replace("\u2019", "'").replace("n't", " not"))))  # noqa: E731
-    return "no" if neg(question) != neg(sentence) else "yes"
+    """"no" when exactly one of the question and the sentence is negated, else "yes". A sentence that
+    says a question word with a negating prefix denies it ("store your passwords unencrypted" for
+    "Does it encrypt the passwords?")."""
+    words = lambda t: re.findall(r"[a-z']+", t.lower().replace("\u2019", "'").replace("n't", " not"))  # noqa: E731
+    asked, said = words(question), words(sentence)
+    neg = lambda ws: bool(DENIALS & set(ws))  # noqa: E731
+    denied = any(w.startswith(f"{p}{stem(a)}") for w in said for p in NEGATING_PREFIXES for a in asked if len(a) >= 5
+                 and not any(x.startswith(f"{p}{stem(a)}") for x in asked for p in NEGATING_PREFIXES))
+    return "no" if neg(asked) != (neg(said) or denied) else "yes"
+
+
+NEGATING_PREFIXES = ("un", "non", "non-")
+
+
+def stem(word: str) -> str:
+    """A word's first letters, enough to find its other forms ("encrypt" -> "encry": "unencrypted")."""
+    return word[: max(4, len(word) - 2)]
 
 
 def wants_year_or_date(question: str, qtype: str) -> bool:
