@@ -43,6 +43,8 @@ More than 100 volunteers searched the island, where a rare, six-inch lizard live
 Line D has 14 stations, 9 of them underground, and its control server listens on TCP port 8443.
 
 Ridership rose 12% last year, and 40% of riders now pay with the app.
+
+Cash is not accepted on Line D.
 """
 
 
@@ -94,6 +96,8 @@ def _verdict(index, question: str, sentence_words: str, span: str):
     ("How many of the 9 underground stations have lifts?", "14 stations", "14", "not fewer"),  # a part of 9
     ("Which TCP port does the control server listen on?", "14 stations", "TCP", "a figure"),
     ("What share of riders pay with the app?", "Ridership rose", "12%", "a change"),
+    ("What is not accepted on Line D?", "Fares can be paid", "in the mobile app", "what is not so"),
+    ("Which line has no underground stations?", "14 stations", "Line D", "what is not so"),
 ])
 def test_a_span_that_contradicts_the_question_does_not_answer(riverton, question, sentence, span, reason):
     v = _verdict(riverton, question, sentence, span)
@@ -120,10 +124,26 @@ def test_a_span_that_contradicts_the_question_does_not_answer(riverton, question
     ("Which TCP port does the control server listen on?", "14 stations", "8443"),
     ("What share of riders pay with the app?", "Ridership rose", "40%"),
     ("By how much did ridership rise last year?", "Ridership rose", "12%"),
+    ("What is not accepted on Line D?", "Cash is not", "Cash"),
+    ("Whether or not it is complete, what will Line D attract?", "forecast", "90,000 riders"),
 ])
 def test_a_span_that_holds_what_the_question_names_answers(riverton, question, sentence, span):
     v = _verdict(riverton, question, sentence, span)
     assert v.ok, (question, v)
+
+
+def test_what_says_not():
+    from qa.read.negation import asks_not, says_not
+
+    assert asks_not("What is not used for a precise definition?") and asks_not("Who had no real power?")
+    assert asks_not("What can't the council do?") and not asks_not("Does it matter whether or not it rains?")
+    assert not asks_not("What are two factors that decide how powerful a machine may or may not be?")
+    for said in ("The council was unable to act.", "He lacked Belgian nationality.", "a pistonless rotary engine",
+                 "Members of the police are disqualified from sitting.", "The court refused the appeal.",
+                 "They allowed non-Catholics to settle."):
+        assert says_not(said), said
+    for said in ("The council approved the plan.", "Until 1990 the union ran the university.", "Unless it rains."):
+        assert not says_not(said), said
 
 
 def test_what_did_it_is_answered_by_the_passives_agent():
@@ -156,10 +176,15 @@ def test_the_bot_says_why_it_abstains_or_passes_a_span_over(riverton_dir):
         "How many goats were carried on each helicopter flight?",
         "What was the authority's revenue for 2022?",
         "Who is the chief executive of Costa Vidal Engineering?",
+        "Which contractor did not build Line D?",
+        "What is not accepted on Line D?",
     ]))
     r = run_cli("batch", "--index-dir", str(riverton_dir), stdin=lines + "\n")
     assert r.returncode == 0, r.stderr
-    goats, revenue, ceo = [json.loads(x) for x in r.stdout.splitlines()]
+    goats, revenue, ceo, other, cash = [json.loads(x) for x in r.stdout.splitlines()]
+    # the contractor's sentence says who built it, not who did not; no other sentence's "not" stands in
+    assert other["abstained"] and "not so" in other["abstained_because"], other
+    assert cash["answer"] == "Cash", cash
     assert goats["answer"] is None or "minute" not in goats["answer"], goats
     if goats["abstained"]:
         assert goats.get("abstained_because"), goats

@@ -9,6 +9,7 @@ from ..periods import normalize
 from ..question import NEGATIONS, WH
 from ..records import Sentence
 from ..spans import candidates, token_range
+from .negation import denies_a_word
 
 ONE_FIGURE = {"count", "money", "percent", "measure", "duration", "date"}
 MODIFIER_POS = {"DET", "ADJ", "NOUN", "PROPN", "PART", "NUM"}  # what may stand before a name in a list member
@@ -50,17 +51,7 @@ def yes_or_no(question: str, sentence: str) -> str:
     words = lambda t: re.findall(r"[a-z']+", t.lower().replace("\u2019", "'").replace("n't", " not"))  # noqa: E731
     asked, said = words(question), words(sentence)
     neg = lambda ws: bool(DENIALS & set(ws))  # noqa: E731
-    denied = any(w.startswith(f"{p}{stem(a)}") for w in said for p in NEGATING_PREFIXES for a in asked if len(a) >= 5
-                 and not any(x.startswith(f"{p}{stem(a)}") for x in asked for p in NEGATING_PREFIXES))
-    return "no" if neg(asked) != (neg(said) or denied) else "yes"
-
-
-NEGATING_PREFIXES = ("un", "non", "non-")
-
-
-def stem(word: str) -> str:
-    """A word's first letters, enough to find its other forms ("encrypt" -> "encry": "unencrypted")."""
-    return word[: max(4, len(word) - 2)]
+    return "no" if neg(asked) != (neg(said) or denies_a_word(asked, said)) else "yes"
 
 
 def wants_year_or_date(question: str, qtype: str) -> bool:
