@@ -45,6 +45,8 @@ Line D has 14 stations, 9 of them underground, and its control server listens on
 Ridership rose 12% last year, and 40% of riders now pay with the app.
 
 Cash is not accepted on Line D.
+
+The first train of the day leaves Riverton at 5:30 a.m.
 """
 
 
@@ -98,6 +100,7 @@ def _verdict(index, question: str, sentence_words: str, span: str):
     ("What share of riders pay with the app?", "Ridership rose", "12%", "a change"),
     ("What is not accepted on Line D?", "Fares can be paid", "in the mobile app", "what is not so"),
     ("Which line has no underground stations?", "14 stations", "Line D", "what is not so"),
+    ("When does the last train of the day leave Riverton?", "first train", "5:30 a.m.", "opposite"),
 ])
 def test_a_span_that_contradicts_the_question_does_not_answer(riverton, question, sentence, span, reason):
     v = _verdict(riverton, question, sentence, span)
@@ -125,6 +128,8 @@ def test_a_span_that_contradicts_the_question_does_not_answer(riverton, question
     ("What share of riders pay with the app?", "Ridership rose", "40%"),
     ("By how much did ridership rise last year?", "Ridership rose", "12%"),
     ("What is not accepted on Line D?", "Cash is not", "Cash"),
+    ("When does the first train of the day leave Riverton?", "first train", "5:30 a.m."),
+    ("When does the earliest train leave West Riverton?", "first train", "5:30 a.m."),
     ("Whether or not it is complete, what will Line D attract?", "forecast", "90,000 riders"),
 ])
 def test_a_span_that_holds_what_the_question_names_answers(riverton, question, sentence, span):
@@ -133,17 +138,21 @@ def test_a_span_that_holds_what_the_question_names_answers(riverton, question, s
 
 
 def test_what_says_not():
-    from qa.read.negation import asks_not, says_not
+    from qa.read.negation import asks_not, opposite_said, says_not
 
     assert asks_not("What is not used for a precise definition?") and asks_not("Who had no real power?")
     assert asks_not("What can't the council do?") and not asks_not("Does it matter whether or not it rains?")
     assert not asks_not("What are two factors that decide how powerful a machine may or may not be?")
+    assert not asks_not("Which option makes it exit with status 2 when no matching refs are found?")  # a condition
     for said in ("The council was unable to act.", "He lacked Belgian nationality.", "a pistonless rotary engine",
                  "Members of the police are disqualified from sitting.", "The court refused the appeal.",
                  "They allowed non-Catholics to settle."):
         assert says_not(said), said
     for said in ("The council approved the plan.", "Until 1990 the union ran the university.", "Unless it rains."):
         assert not says_not(said), said
+    assert opposite_said(frozenset({"the", "last", "cells"}), "Neutrophils are usually the first cells.") == ("last", "first")
+    assert opposite_said(frozenset({"upper", "court"}), "The case went to a court in Lower Saxony.") is None  # a name
+    assert opposite_said(frozenset({"first", "last"}), "The last train leaves at midnight.") is None  # both asked
 
 
 def test_what_did_it_is_answered_by_the_passives_agent():

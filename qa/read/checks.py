@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from ..question import CHANGE_WORDS, MONEY_WORDS, Question
 from ..records import Sentence
 from .figures import CHANGE_ASKED, ENUMERATOR, asks_earlier, figure_context, noun_after_figure, period_of, whole_asked
-from .negation import asks_not, says_not
+from .negation import asks_not, opposite_said, plain_words, says_not
 from .typed import CURRENCY, LENGTH_UNIT, NUMBER, PERCENT, TIME_UNIT, YEAR, span_labels
 
 # ------------------------------------------------------------------ what a span is
@@ -54,6 +54,7 @@ ORG_NOUN = re.compile(r"\b(?:club|company|companies|team|group|firm|authority|co
                       r"contractor|lender|studio|publisher|school|college|court|parliament|army|navy|police)s?$", re.I)
 MAX_FIGURE_WORDS = 8
 NOT_SAID = "the question asks what is not so; the passage says nothing is not"
+OPPOSED = "the passage says the opposite of what the question asks"
 FIGURE_ASKED = {"count", "money", "amount", "percent", "measure", "duration"}  # what happened, when and per what holds
 
 
@@ -192,6 +193,7 @@ class Asked:
     whole: float | None = None  # the whole's number ("How many of the 30,000 staff ...?" -> 30000)
     level: bool = False        # it asks a percentage that is a level, not a change ("What interest rate ...?")
     negated: bool = False      # it asks what is not so ("What is not used for ...?")
+    plain: frozenset[str] = frozenset()  # its words other than names, lower case (their opposites contradict it)
 
 
 def asked(q: Question) -> Asked:
@@ -237,7 +239,7 @@ def asked(q: Question) -> Asked:
                  earlier=asks_earlier(text), partitive=bool(re.match(r"\s*how many of\b", low)),
                  whole=whole_asked(low),
                  level=kind == "percent" and not (set(q.terms) & CHANGE_WORDS or CHANGE_ASKED.search(low)),
-                 negated=asks_not(text))
+                 negated=asks_not(text), plain=frozenset(plain_words(text)))
 
 
 def _unit_noun(words: str, q: Question) -> str | None:
@@ -303,6 +305,9 @@ def check(a: Asked, c: Candidate) -> Verdict:
         return Verdict(False, f"the question asks for {KIND_NAMES[a.kind]}; the best span is {KIND_NAMES[kind]}")
     if a.negated and not says_not(c.sentence.text):
         return Verdict(False, NOT_SAID)
+    opposed = opposite_said(a.plain, c.sentence.text)
+    if opposed:
+        return Verdict(False, f"{OPPOSED} (the question says '{opposed[0]}', the passage '{opposed[1]}')")
     span = c.sentence.text[c.start:c.end]
     if a.kind in ("person", "organization", "place", "group") and not a.alternatives and _only_question_words(span, a.words):
         return Verdict(False, "the best span only repeats the question's words")

@@ -1,6 +1,8 @@
-"""What says "not": the words of denial a sentence answers a negated question with ("What is not
-used for ...?" is answered by "... is not used", "... lacked", "unable", "pistonless", never by a
-sentence that only says what is), and the negating prefixes a yes/no answer reads ("unencrypted")."""
+"""What says "not", and what says the opposite: the words of denial a sentence answers a negated
+question with ("What is not used for ...?" is answered by "... is not used", "... lacked", "unable",
+"pistonless", never by a sentence that only says what is), the negating prefixes a yes/no answer reads
+("unencrypted"), and the opposite of a word the question turns on ("the first cells to arrive" does
+not answer "What are the last cells to arrive?")."""
 from __future__ import annotations
 
 import re
@@ -24,9 +26,16 @@ DENIAL_WORD = re.compile(
 NEGATING_PREFIXES = ("un", "non", "non-")
 
 
+# a clause of condition or time says when, not what is asked ("Which option makes it exit with status
+# 2 when no matching refs are found?")
+CONDITION = re.compile(r"\b(?:when|whenever|if|unless|because|while|although|though|once|until)\b", re.I)
+
+
 def asks_not(question: str) -> bool:
-    """The question asks what is not so ("What is not used for ...?", "Who had no real power?")."""
-    return bool(NEGATION_WORD.search(NOT_A_DENIAL.sub(" ", question)))
+    """The question asks what is not so ("What is not used for ...?", "Who had no real power?"); a
+    "not" in a clause of condition or time does not count."""
+    main = CONDITION.split(NOT_A_DENIAL.sub(" ", question), maxsplit=1)[0]
+    return bool(NEGATION_WORD.search(main))
 
 
 def says_not(text: str) -> bool:
@@ -44,3 +53,36 @@ def denies_a_word(asked: list[str], said: list[str]) -> bool:
     not ("unencrypted" for "Does it encrypt ...?")."""
     prefixed = lambda words, a: any(w.startswith(f"{p}{stem(a)}") for w in words for p in NEGATING_PREFIXES)  # noqa: E731
     return any(len(a) >= 5 and prefixed(said, a) and not prefixed(asked, a) for a in asked)
+
+
+# words whose opposite, said where the question's word is not, answers another question
+OPPOSITE_PAIRS = [("maximum", "minimum"), ("max", "min"), ("largest", "smallest"), ("biggest", "smallest"),
+                  ("highest", "lowest"), ("most", "least"), ("first", "last"), ("earliest", "latest"),
+                  ("oldest", "newest"), ("oldest", "youngest"), ("increase", "decrease"), ("increased", "decreased"),
+                  ("rise", "fall"), ("more", "less"), ("more", "fewer"), ("larger", "smaller"), ("higher", "lower"),
+                  ("older", "younger"), ("earlier", "later"), ("upper", "lower"), ("inner", "outer"), ("above", "below"),
+                  ("positive", "negative"), ("success", "failure"), ("win", "lose"), ("won", "lost"), ("strong", "weak"),
+                  ("stronger", "weaker"), ("strongest", "weakest"), ("best", "worst"), ("better", "worse"),
+                  ("longer", "shorter"), ("longest", "shortest"), ("import", "export"), ("imports", "exports"),
+                  ("accept", "reject"), ("accepted", "rejected"), ("allow", "forbid"), ("legal", "illegal"),
+                  ("public", "private"), ("male", "female"), ("men", "women"), ("internal", "external")]
+OPPOSITES: dict[str, set[str]] = {}
+for _a, _b in OPPOSITE_PAIRS:
+    OPPOSITES.setdefault(_a, set()).add(_b)
+    OPPOSITES.setdefault(_b, set()).add(_a)
+
+
+def plain_words(text: str) -> set[str]:
+    """The text's words in lower case, leaving out capitalized ones inside it (names: "West Francia")."""
+    return {w.lower() for i, w in enumerate(re.findall(r"[A-Za-z]+", text)) if i == 0 or not w[0].isupper()}
+
+
+def opposite_said(asked: frozenset[str], sentence: str) -> tuple[str, str] | None:
+    """(the question's word, its opposite) where the sentence says the opposite and not the word
+    itself, nor does the question say both."""
+    said = plain_words(sentence)
+    for w in sorted(asked):
+        for o in sorted(OPPOSITES.get(w, ())):
+            if o in said and w not in said and o not in asked:
+                return w, o
+    return None

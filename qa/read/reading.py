@@ -17,7 +17,7 @@ from ..records import PATH_SEPARATOR, PROSE_KINDS, Fact, Hit, Surroundings
 from ..spans import reference_number
 from .absent import absent_share
 from .cause import agent_span
-from .checks import NOT_SAID, OK, Asked, Candidate, asked, check
+from .checks import NOT_SAID, OK, OPPOSED, Asked, Candidate, asked, check
 from .combine import candidate_features, confidence, confidence_features, rerank_scores, weights
 from .literal import literal_answer, term_of
 from .reader import default_reader
@@ -167,11 +167,12 @@ def read_one(near: Surroundings, q: Question, hits: list[Hit], r: Readings, cfg:
     order = sorted(range(n), key=lambda i: (read[i].sentence.kind == "heading" or bool(POINTER.match(read[i].sentence.text)),
                                             -scores[i]))
     best, reason = order[0], refusals[order[0]]
-    if choices[best][0] is None and reason not in (ECHO, NOT_SAID):
+    if choices[best][0] is None and not (reason == ECHO or (reason or "").startswith((NOT_SAID, OPPOSED))):
         # its spans all failed the checks: the best other candidate with a span that passes answers in
         # its place (or none does); a candidate whose span is the question's own figure, or that says
-        # what is where the question asks what is not, says that the documents hold something like the
-        # answer, not it (no stand-in: another passage's "not" is rarely about the same thing)
+        # what is where the question asks what is not, or the opposite of what it asks, says that the
+        # documents hold something like the answer, not it (no stand-in: another passage's "not" or
+        # "last" is rarely about the same thing)
         best = next((i for i in order if choices[i][0] is not None and scores[i] >= scores[best] - STAND_IN_MARGIN), best)
         order = [best] + [i for i in order if i != best]
     if is_yes_no(q.text):
