@@ -199,3 +199,14 @@ def test_the_bot_says_why_it_abstains_or_passes_a_span_over(riverton_dir):
         assert goats.get("abstained_because"), goats
     assert revenue["answer"] and "310.2" in revenue["answer"], revenue
     assert ceo["answer"] is None or "Canadian" not in ceo["answer"], ceo
+
+
+def test_the_options_and_settings_a_question_names():
+    from qa.question import analyze_batch
+    from qa.read.checks import asked
+
+    named = lambda q: asked(analyze_batch([q])[0]).literals  # noqa: E731
+    assert named("What is the default value of --timeout?") == ("--timeout",)
+    assert named("Which values can push.default take?") == ("push.default",)
+    assert named("On what day did ESET publish its analysis of Filecoder.C?") == ()  # a name, not a setting
+    assert named("Which U.S. state has the most lakes?") == ()

@@ -264,6 +264,11 @@ def test_an_option_reference_answers_with_the_option_and_the_default(tmp_path):
     assert wait["answer"] and "900" in wait["answer"], wait
     source = wait["sources"][0]
     assert source["section"] == SEP.join(["tool-sync(1) Manual Page", "OPTIONS", "--timeout <seconds>"])
+    # a define question that asks one property: the description is its answer only where it says it
+    depth = ask(index, "What is the default value of --depth?").as_dict()
+    assert not (depth["answer"] or "").startswith("Limit the history"), depth
+    timeout = ask(index, "What is the default value of --timeout?").as_dict()
+    assert timeout["answer"] and "900" in timeout["answer"], timeout
 
 
 PUBLIC = ROOT.parent / "shared" / "data"

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..lexical import LITERAL
 from ..question import CHANGE_WORDS, MONEY_WORDS, Question
 from ..records import Sentence
 from .figures import CHANGE_ASKED, ENUMERATOR, asks_earlier, figure_context, noun_after_figure, period_of, whole_asked
@@ -194,6 +195,7 @@ class Asked:
     level: bool = False        # it asks a percentage that is a level, not a change ("What interest rate ...?")
     negated: bool = False      # it asks what is not so ("What is not used for ...?")
     plain: frozenset[str] = frozenset()  # its words other than names, lower case (their opposites contradict it)
+    literals: tuple[str, ...] = ()  # the options and dotted names it names ("--timeout", "push.default")
 
 
 def asked(q: Question) -> Asked:
@@ -239,7 +241,9 @@ def asked(q: Question) -> Asked:
                  earlier=asks_earlier(text), partitive=bool(re.match(r"\s*how many of\b", low)),
                  whole=whole_asked(low),
                  level=kind == "percent" and not (set(q.terms) & CHANGE_WORDS or CHANGE_ASKED.search(low)),
-                 negated=asks_not(text), plain=frozenset(plain_words(text)))
+                 negated=asks_not(text), plain=frozenset(plain_words(text)),
+                 literals=tuple(m.group(0) for m in LITERAL.finditer(text)  # an option, a setting: not "Filecoder.C"
+                                if not m.group(0)[0].isupper() and any(len(p) > 1 for p in m.group(0).split("."))))
 
 
 def _unit_noun(words: str, q: Question) -> str | None:
@@ -305,6 +309,9 @@ def check(a: Asked, c: Candidate) -> Verdict:
         return Verdict(False, f"the question asks for {KIND_NAMES[a.kind]}; the best span is {KIND_NAMES[kind]}")
     if a.negated and not says_not(c.sentence.text):
         return Verdict(False, NOT_SAID)
+    where = " ".join((c.before, c.sentence.text, c.sentence.section or "")).lower()
+    if a.literals and not any(x.lower() in where for x in a.literals):
+        return Verdict(False, f"the question names {a.literals[0]}; the passage is about something else")
     opposed = opposite_said(a.plain, c.sentence.text)
     if opposed:
         return Verdict(False, f"{OPPOSED} (the question says '{opposed[0]}', the passage '{opposed[1]}')")

@@ -66,6 +66,8 @@ def literal_answer(near: Surroundings, question: str, top: Sentence, start: int,
         named = {m.group(0) for m in LITERAL.finditer(question)}
         if term is None or not named & {m.group(0) for m in LITERAL.finditer(term.text)}:
             return None
+        if not _says_what_is_asked(near, term, asked_property(question)):
+            return None  # "What is the default value of push.negotiate?": its description gives no default
         first = _description(near, term)
         said = first.text.rstrip(" .") if first else ""
         return Literal(said, first, 0, len(said), first, named=True) if said else None
@@ -82,6 +84,25 @@ def literal_answer(near: Surroundings, question: str, top: Sentence, start: int,
         return None  # the reader's span is a literal already (widened to it when it says it)
     term = term_of(near, top)
     return _whole(term, _description(near, term) or top) if term is not None else None
+
+
+# "What is the default value of X?" asks for one property of the term, not what it is
+PROPERTY_ASKED = re.compile(r"^\s*what\s+(?:is|are|was|were)\s+the\s+([a-z][a-z\s-]*?)\s+(?:value\s+|setting\s+)?(?:of|for)\b", re.I)
+GENERIC_PROPERTY = {"value", "values", "meaning", "purpose", "use", "name", "role", "effect", "function", "type", "kind",
+                    "format", "point", "idea", "job", "syntax", "setting"}
+
+
+def asked_property(question: str) -> list[str]:
+    """The words of the property a define question asks for ("What is the default value of X?" ->
+    [default]); none for "What is X?", "What is the purpose of X?"."""
+    m = PROPERTY_ASKED.match(question)
+    return [w for w in m.group(1).lower().split() if w not in GENERIC_PROPERTY] if m else []
+
+
+def _says_what_is_asked(near: Surroundings, term: Sentence, words: list[str]) -> bool:
+    """The term or a unit of its description (those read) says each word the question asks about."""
+    text = " ".join(u.text for u in near.units.values() if u.doc == term.doc and u.section == term.section).lower()
+    return all(re.search(r"\b" + re.escape(w[: max(4, len(w) - 2)]), text) for w in words)
 
 
 def _code_at(s: Sentence, start: int, end: int) -> tuple[int, int] | None:

@@ -9,7 +9,8 @@ import re
 
 # "whether or not", "may or may not", "not only ... but": no question of what is not
 NOT_A_DENIAL = re.compile(r"\bor\s+not\b|\bor\s+(?:may|might|can|could|will|would|do|does|did|is|are|was|were)\s*(?:n't|not)\b|"
-                          r"\bnot\s+only\b|\bif\s+not\b|\bno\s+matter\b", re.I)
+                          r"\bnot\s+only\b|\bif\s+not\b|\bno\s+matter\b|\b(?:nothing|none|no\s+one|nobody)\s+(?:but|else\s+but|other\s+than)\b|"
+                          r"\bno\s+(?:more|less|fewer|later|earlier|sooner)\s+than\b", re.I)
 NEGATION_WORD = re.compile(r"\b(?:not|never|no|without|neither|nor|none|nothing|nobody|nowhere|no one|cannot)\b|n't\b", re.I)
 # a sentence says "not" with a word of denial, a negating prefix or suffix ("unable", "non-Catholics",
 # "inactive", "disqualified", "pistonless") as well as with "not"
