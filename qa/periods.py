@@ -94,3 +94,48 @@ def previous_year(period: str) -> str | None:
     """The same period a year earlier: "Q4 2021" -> "Q4 2020", "FY 2021" -> "FY 2020", "2021" -> "2020"."""
     m = re.search(r"(\d{4})$", period)
     return period[: m.start()] + str(int(m.group(1)) - 1) if m else None
+
+
+# a year, a decade ("the 1990s", "the 1970's"; "the 1700s" is a century), a century ("the 19th century",
+# "the nineteenth century", "19th-century"); three-figure years ("911") are too often other figures
+CENTURY_ORDINALS = {w: i + 1 for i, w in enumerate(
+    "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth fourteenth fifteenth "
+    "sixteenth seventeenth eighteenth nineteenth twentieth".split())} | {"twenty-first": 21}
+NAMED_PERIOD = re.compile(r"\b(?:(\d{1,2})(?:st|nd|rd|th)|(" + "|".join(sorted(CENTURY_ORDINALS, key=len, reverse=True)) +
+                          r"))[-\s]+centur(?:y|ies)\b|(?<![\d.,$£€¥#-])\b(1\d{3}|20\d{2})(?:'?(s))?\b(?![.,]\d|\s*(?:%|per\s?cent))",
+                          re.I)
+
+
+AFTER_PERIOD = re.compile(r"\b(?:after|since|from|post|beyond)[-\s]+(?:the\s+)?(?:(?:early|mid|late)[-\s]+)?$", re.I)
+BEFORE_PERIOD = re.compile(r"\b(?:before|until|till|by|prior\s+to|pre|up\s+to|through)[-\s]+(?:the\s+)?(?:(?:early|mid|late)[-\s]+)?$",
+                           re.I)
+BETWEEN_PERIODS = re.compile(r"\bbetween\s+(?:the\s+)?$", re.I)
+
+
+def years_named(text: str, open_ended: bool = False) -> list[tuple[int, int]]:
+    """The spans of years (first, last) that the text names by a year, a decade or a century. With
+    `open_ended`, a period said after "since", "before", "between" stands for all the years it opens or
+    closes ("since 1904" is any year from 1904 on)."""
+    out: list[tuple[int, int]] = []
+    opened = None
+    for m in NAMED_PERIOD.finditer(text):
+        if m.group(1) or m.group(2):
+            c = int(m.group(1)) if m.group(1) else CENTURY_ORDINALS[m.group(2).lower()]
+            lo, hi = (c - 1) * 100 + 1, c * 100
+        else:
+            y = int(m.group(3))
+            lo, hi = (y, y) if not m.group(4) else (y, y + 99) if y % 100 == 0 else (y - y % 10, y - y % 10 + 9)
+        before = text[max(0, m.start() - 24):m.start()]
+        if open_ended and opened is not None and re.fullmatch(r"\s*(?:and|to|-|–)\s*(?:the\s+)?", text[opened[2]:m.start()]):
+            out[-1] = (opened[0], hi)  # "between 1000 and 1300"
+            opened = None
+            continue
+        opened = None
+        if open_ended and AFTER_PERIOD.search(before):
+            hi = 9999
+        elif open_ended and BEFORE_PERIOD.search(before):
+            lo = 0
+        elif open_ended and BETWEEN_PERIODS.search(before):
+            opened = (lo, hi, m.end())
+        out.append((lo, hi))
+    return out

@@ -101,6 +101,9 @@ def _verdict(index, question: str, sentence_words: str, span: str):
     ("What is not accepted on Line D?", "Fares can be paid", "in the mobile app", "what is not so"),
     ("Which line has no underground stations?", "14 stations", "Line D", "what is not so"),
     ("When does the last train of the day leave Riverton?", "first train", "5:30 a.m.", "opposite"),
+    ("Which line was closed to passengers on Saturday?", "opened to passengers", "Line D", "opposite"),
+    ("Who took over as the transit authority's director in the 20th century?", "Ana Ferreira", "Ana Ferreira", "1901-2000"),
+    ("Who took over as the transit authority's director in 2009?", "Ana Ferreira", "Ana Ferreira", "names 2009"),
 ])
 def test_a_span_that_contradicts_the_question_does_not_answer(riverton, question, sentence, span, reason):
     v = _verdict(riverton, question, sentence, span)
@@ -131,6 +134,10 @@ def test_a_span_that_contradicts_the_question_does_not_answer(riverton, question
     ("When does the first train of the day leave Riverton?", "first train", "5:30 a.m."),
     ("When does the earliest train leave West Riverton?", "first train", "5:30 a.m."),
     ("Whether or not it is complete, what will Line D attract?", "forecast", "90,000 riders"),
+    ("Who took over as the transit authority's director in the 21st century?", "Ana Ferreira", "Ana Ferreira"),
+    ("Who took over as the transit authority's director in the 2010s?", "Ana Ferreira", "Ana Ferreira"),
+    ("Who became the transit authority's director after 2015?", "Ana Ferreira", "Ana Ferreira"),
+    ("By how much did ridership rise in 2015?", "Ridership rose", "12%"),  # "last year": any year
 ])
 def test_a_span_that_holds_what_the_question_names_answers(riverton, question, sentence, span):
     v = _verdict(riverton, question, sentence, span)
@@ -153,6 +160,22 @@ def test_what_says_not():
     assert opposite_said(frozenset({"the", "last", "cells"}), "Neutrophils are usually the first cells.") == ("last", "first")
     assert opposite_said(frozenset({"upper", "court"}), "The case went to a court in Lower Saxony.") is None  # a name
     assert opposite_said(frozenset({"first", "last"}), "The last train leaves at midnight.") is None  # both asked
+    # a negating prefix: the word without it is the opposite; a word that only begins like one is not
+    assert opposite_said(frozenset({"what", "became", "uncommon"}), "Such marriages became common.") == ("uncommon", "common")
+    assert opposite_said(frozenset({"inconsistent", "with"}), "It is fully consistent with theory.") == ("inconsistent", "consistent")
+    assert opposite_said(frozenset({"who", "inform", "users"}), "The form tells users.") is None
+    assert opposite_said(frozenset({"what", "discover"}), "They cover it.") is None
+
+
+def test_the_years_a_text_names():
+    from qa.periods import years_named
+
+    assert years_named("in the 19th century and the nineteenth-century fort") == [(1801, 1900), (1801, 1900)]
+    assert years_named("the 1990s, the 1970's and the 1700s") == [(1990, 1999), (1970, 1979), (1700, 1799)]
+    assert years_named("in 1973 it cost $1999 and rose 2011% to 3.1415") == [(1973, 1973)]
+    assert years_named("Since 1904, between 1000 and 1300, before the 1700s", open_ended=True) == [
+        (1904, 9999), (1000, 1300), (0, 1799)]
+    assert years_named("Since 1904") == [(1904, 1904)]
 
 
 def test_what_did_it_is_answered_by_the_passives_agent():

@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 
 from ..lexical import LITERAL
+from ..periods import years_named
 from ..question import CHANGE_WORDS, MONEY_WORDS, Question
 from ..records import Sentence
 from .figures import CHANGE_ASKED, ENUMERATOR, asks_earlier, figure_context, noun_after_figure, period_of, whole_asked
@@ -196,6 +197,7 @@ class Asked:
     negated: bool = False      # it asks what is not so ("What is not used for ...?")
     plain: frozenset[str] = frozenset()  # its words other than names, lower case (their opposites contradict it)
     literals: tuple[str, ...] = ()  # the options and dotted names it names ("--timeout", "push.default")
+    periods: tuple[tuple[int, int], ...] = ()  # the years it names, as spans ("in the 19th century" -> 1801-1900)
 
 
 def asked(q: Question) -> Asked:
@@ -243,7 +245,8 @@ def asked(q: Question) -> Asked:
                  level=kind == "percent" and not (set(q.terms) & CHANGE_WORDS or CHANGE_ASKED.search(low)),
                  negated=asks_not(text), plain=frozenset(plain_words(text)),
                  literals=tuple(m.group(0) for m in LITERAL.finditer(text)  # an option, a setting: not "Filecoder.C"
-                                if not m.group(0)[0].isupper() and any(len(p) > 1 for p in m.group(0).split("."))))
+                                if not m.group(0)[0].isupper() and any(len(p) > 1 for p in m.group(0).split("."))),
+                 periods=tuple(years_named(text, open_ended=True)))
 
 
 def _unit_noun(words: str, q: Question) -> str | None:
@@ -315,6 +318,9 @@ def check(a: Asked, c: Candidate) -> Verdict:
     opposed = opposite_said(a.plain, c.sentence.text)
     if opposed:
         return Verdict(False, f"{OPPOSED} (the question says '{opposed[0]}', the passage '{opposed[1]}')")
+    other_period = _another_period(a, c)
+    if other_period:
+        return Verdict(False, other_period)
     span = c.sentence.text[c.start:c.end]
     if a.kind in ("person", "organization", "place", "group") and not a.alternatives and _only_question_words(span, a.words):
         return Verdict(False, "the best span only repeats the question's words")
@@ -352,6 +358,24 @@ def check(a: Asked, c: Candidate) -> Verdict:
         if period:
             return Verdict(False, period)
     return OK
+
+
+def _another_period(a: Asked, c: Candidate) -> str | None:
+    """Why the passage is about another time than the one the question names ("in the 19th century"
+    against a passage, its neighbours and headings that say 1910 and the 20th century), or None: a
+    passage that names no year, or one said relative to the document's date ("last year"), may be
+    about any."""
+    if not a.periods or RELATIVE_DATE.search(c.sentence.text):
+        return None
+    said = years_named(" ".join((c.before, c.sentence.text, c.after, c.sentence.section or "")))
+    if not said or any(lo <= h and l <= hi for lo, hi in a.periods for l, h in said):
+        return None
+    return f"the question names {_years(a.periods[0])}; the passage is about {_years(said[0])}"
+
+
+def _years(span: tuple[int, int]) -> str:
+    lo, hi = span
+    return str(lo) if lo == hi else f"the years after {lo}" if hi == 9999 else f"the years to {hi}" if lo == 0 else f"{lo}-{hi}"
 
 
 def _counted_noun(sentence: Sentence, end: int) -> str | None:

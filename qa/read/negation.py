@@ -66,7 +66,16 @@ OPPOSITE_PAIRS = [("maximum", "minimum"), ("max", "min"), ("largest", "smallest"
                   ("stronger", "weaker"), ("strongest", "weakest"), ("best", "worst"), ("better", "worse"),
                   ("longer", "shorter"), ("longest", "shortest"), ("import", "export"), ("imports", "exports"),
                   ("accept", "reject"), ("accepted", "rejected"), ("allow", "forbid"), ("legal", "illegal"),
-                  ("public", "private"), ("male", "female"), ("men", "women"), ("internal", "external")]
+                  ("public", "private"), ("male", "female"), ("men", "women"), ("internal", "external"),
+                  ("reduce", "increase"), ("reduced", "increased"), ("reduces", "increases"), ("rare", "common"),
+                  ("attract", "repel"), ("attractive", "repulsive"), ("before", "after"), ("start", "end"), ("begin", "end"),
+                  ("north", "south"), ("east", "west"), ("northern", "southern"), ("eastern", "western"), ("early", "late"),
+                  ("rich", "poor"), ("true", "false"), ("major", "minor"), ("ancient", "modern"), ("natural", "artificial"),
+                  ("cheap", "expensive"), ("high", "low"), ("large", "small"), ("big", "small"), ("long", "short"),
+                  ("old", "new"), ("hot", "cold"), ("wet", "dry"), ("open", "closed"), ("opened", "closed"),
+                  ("support", "oppose"), ("easy", "difficult"), ("easiest", "hardest"), ("simple", "complex"),
+                  ("gain", "loss"), ("rise", "decline"), ("inside", "outside"), ("top", "bottom"), ("fast", "slow"),
+                  ("heavy", "light"), ("slowly", "quickly"), ("include", "exclude"), ("included", "excluded")]
 OPPOSITES: dict[str, set[str]] = {}
 for _a, _b in OPPOSITE_PAIRS:
     OPPOSITES.setdefault(_a, set()).add(_b)
@@ -78,12 +87,23 @@ def plain_words(text: str) -> set[str]:
     return {w.lower() for i, w in enumerate(re.findall(r"[A-Za-z]+", text)) if i == 0 or not w[0].isupper()}
 
 
+def unprefixed(word: str) -> str | None:
+    """The word a negating prefix is put before ("uncommon" -> "common", "inconsistent" ->
+    "consistent"); None for a word that only begins like one ("inform", "discover", "unit")."""
+    p = re.match(r"(?:non-?|un|in|im|il|ir|dis)", word)
+    if p is None or len(word) - p.end() < 4 or not DENIAL_WORD.fullmatch(word):
+        return None
+    return word[p.end():]
+
+
 def opposite_said(asked: frozenset[str], sentence: str) -> tuple[str, str] | None:
     """(the question's word, its opposite) where the sentence says the opposite and not the word
-    itself, nor does the question say both."""
+    itself, nor does the question say both: a word of the list above, or the question's word
+    without its negating prefix ("common" for "What became uncommon ...?")."""
     said = plain_words(sentence)
     for w in sorted(asked):
-        for o in sorted(OPPOSITES.get(w, ())):
+        base = unprefixed(w)
+        for o in sorted(OPPOSITES.get(w, set()) | ({base} if base else set())):
             if o in said and w not in said and o not in asked:
                 return w, o
     return None
