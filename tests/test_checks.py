@@ -164,6 +164,8 @@ def test_what_says_not():
     assert opposite_said(frozenset({"what", "became", "uncommon"}), "Such marriages became common.") == ("uncommon", "common")
     assert opposite_said(frozenset({"inconsistent", "with"}), "It is fully consistent with theory.") == ("inconsistent", "consistent")
     assert opposite_said(frozenset({"who", "inform", "users"}), "The form tells users.") is None
+    assert opposite_said(frozenset({"are", "unequal"}), "NP is not equal to co-NP.") is None  # "not equal" says it
+    assert opposite_said(frozenset({"policies", "dislike"}), "practices like circumcision") is None  # a preposition
     assert opposite_said(frozenset({"what", "discover"}), "They cover it.") is None
 
 

@@ -87,6 +87,9 @@ def plain_words(text: str) -> set[str]:
     return {w.lower() for i, w in enumerate(re.findall(r"[A-Za-z]+", text)) if i == 0 or not w[0].isupper()}
 
 
+FUNCTION_WORDS = {"like", "less", "till", "side", "deed"}  # "practices like circumcision": no opposite of "dislike"
+
+
 def unprefixed(word: str) -> str | None:
     """The word a negating prefix is put before ("uncommon" -> "common", "inconsistent" ->
     "consistent"); None for a word that only begins like one ("inform", "discover", "unit")."""
@@ -103,7 +106,8 @@ def opposite_said(asked: frozenset[str], sentence: str) -> tuple[str, str] | Non
     said = plain_words(sentence)
     for w in sorted(asked):
         base = unprefixed(w)
-        for o in sorted(OPPOSITES.get(w, set()) | ({base} if base else set())):
-            if o in said and w not in said and o not in asked:
+        for o in sorted(OPPOSITES.get(w, set()) | ({base} if base and base not in FUNCTION_WORDS else set())):
+            denied = re.search(r"(?:\bnot|\bno|n't)\s+(?:\w+ly\s+)?" + re.escape(o) + r"\b", sentence, re.I)
+            if o in said and w not in said and o not in asked and not denied:  # "not equal" says "unequal"
                 return w, o
     return None
