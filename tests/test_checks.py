@@ -145,7 +145,7 @@ def test_a_span_that_holds_what_the_question_names_answers(riverton, question, s
 
 
 def test_what_says_not():
-    from qa.read.negation import asks_not, opposite_said, says_not
+    from qa.read.negation import asks_not, denied_word, opposite_said, said_plainly, says_not
 
     assert asks_not("What is not used for a precise definition?") and asks_not("Who had no real power?")
     assert asks_not("What can't the council do?") and not asks_not("Does it matter whether or not it rains?")
@@ -165,6 +165,13 @@ def test_what_says_not():
     assert opposite_said(frozenset({"inconsistent", "with"}), "It is fully consistent with theory.") == ("inconsistent", "consistent")
     assert opposite_said(frozenset({"who", "inform", "users"}), "The form tells users.") is None
     assert opposite_said(frozenset({"are", "unequal"}), "NP is not equal to co-NP.") is None  # "not equal" says it
+    # the word a question's "not" denies, said plainly elsewhere in a sentence that denies something else
+    assert denied_word("Which entity did not develop the principles?") == "develop"
+    assert denied_word("What was not the view of the court?") == "view"
+    assert denied_word("Which option makes it exit when no refs are found?") is None
+    assert said_plainly("develop", "The rules were developed by the Court, and they are not written down anywhere.")
+    assert not said_plainly("accepted", "Cash is not accepted on Line D.")
+    assert not said_plainly("develop", "The Court never developed them.")
     assert opposite_said(frozenset({"policies", "dislike"}), "practices like circumcision") is None  # a preposition
     assert opposite_said(frozenset({"what", "discover"}), "They cover it.") is None
 

@@ -22,7 +22,7 @@ from ..periods import years_named
 from ..question import CHANGE_WORDS, MONEY_WORDS, Question
 from ..records import Sentence
 from .figures import CHANGE_ASKED, ENUMERATOR, asks_earlier, figure_context, noun_after_figure, period_of, whole_asked
-from .negation import asks_not, opposite_said, plain_words, says_not
+from .negation import asks_not, denied_word, opposite_said, plain_words, said_plainly, says_not
 from .typed import CURRENCY, LENGTH_UNIT, NUMBER, PERCENT, TIME_UNIT, YEAR, span_labels
 
 # ------------------------------------------------------------------ what a span is
@@ -195,6 +195,7 @@ class Asked:
     whole: float | None = None  # the whole's number ("How many of the 30,000 staff ...?" -> 30000)
     level: bool = False        # it asks a percentage that is a level, not a change ("What interest rate ...?")
     negated: bool = False      # it asks what is not so ("What is not used for ...?")
+    denied: str | None = None  # the word its "not" denies ("used")
     plain: frozenset[str] = frozenset()  # its words other than names, lower case (their opposites contradict it)
     literals: tuple[str, ...] = ()  # the options and dotted names it names ("--timeout", "push.default")
     periods: tuple[tuple[int, int], ...] = ()  # the years it names, as spans ("in the 19th century" -> 1801-1900)
@@ -243,7 +244,7 @@ def asked(q: Question) -> Asked:
                  earlier=asks_earlier(text), partitive=bool(re.match(r"\s*how many of\b", low)),
                  whole=whole_asked(low),
                  level=kind == "percent" and not (set(q.terms) & CHANGE_WORDS or CHANGE_ASKED.search(low)),
-                 negated=asks_not(text), plain=frozenset(plain_words(text)),
+                 negated=asks_not(text), denied=denied_word(text) if asks_not(text) else None, plain=frozenset(plain_words(text)),
                  literals=tuple(m.group(0) for m in LITERAL.finditer(text)  # an option, a setting: not "Filecoder.C"
                                 if not m.group(0)[0].isupper() and any(len(p) > 1 for p in m.group(0).split("."))),
                  periods=tuple(years_named(text, open_ended=True)))
@@ -312,6 +313,8 @@ def check(a: Asked, c: Candidate) -> Verdict:
         return Verdict(False, f"the question asks for {KIND_NAMES[a.kind]}; the best span is {KIND_NAMES[kind]}")
     if a.negated and not says_not(c.sentence.text):
         return Verdict(False, NOT_SAID)
+    if a.denied and said_plainly(a.denied, c.sentence.text):
+        return Verdict(False, f"{NOT_SAID} of '{a.denied}'")
     where = " ".join((c.before, c.sentence.text, c.sentence.section or "")).lower()
     if a.literals and not any(x.lower() in where for x in a.literals):
         return Verdict(False, f"the question names {a.literals[0]}; the passage is about something else")

@@ -39,6 +39,27 @@ def asks_not(question: str) -> bool:
     return bool(NEGATION_WORD.search(main))
 
 
+LIGHT_WORDS = {"the", "a", "an", "be", "been", "is", "are", "was", "were", "do", "does", "did", "have", "has", "had", "to",
+               "of", "in", "on", "at", "for", "by", "with", "it", "its", "this", "that", "their", "his", "her", "any"}
+
+
+def denied_word(question: str) -> str | None:
+    """The word the question's "not" denies ("develop" in "Which entity did not develop ...?"; "view"
+    in "What was not the view of ...?"), or None."""
+    main = CONDITION.split(NOT_A_DENIAL.sub(" ", question), maxsplit=1)[0]
+    m = re.search(r"(?:\b(?:not|never)|n't)\s+((?:[\w'-]+\s+){0,3}[\w'-]*)", main, re.I)
+    return next((w.lower() for w in m.group(1).split() if w.lower() not in LIGHT_WORDS and len(w) >= 4), None) if m else None
+
+
+def said_plainly(word: str, sentence: str) -> bool:
+    """The sentence says the word (a form of it) and, wherever it does, denies nothing near it: "...
+    developed by the Court" says plainly what "Which entity did not develop ...?" asks the opposite of."""
+    toks = re.findall(r"[\w'-]+", sentence)
+    at = [i for i, t in enumerate(toks) if t.lower().startswith(stem(word))]
+    return bool(at) and not any(NEGATION_WORD.search(" ".join(toks[max(0, i - 4):i + 4]))
+                                or DENIAL_WORD.search(" ".join(toks[max(0, i - 4):i])) for i in at)
+
+
 def says_not(text: str) -> bool:
     """The text denies something: "not", "never", a word of refusal or lack, a negating prefix."""
     return bool(NEGATION_WORD.search(text) or DENIAL_WORD.search(text))
