@@ -104,6 +104,7 @@ def _verdict(index, question: str, sentence_words: str, span: str):
     ("Which line was closed to passengers on Saturday?", "opened to passengers", "Line D", "opposite"),
     ("Who took over as the transit authority's director in the 20th century?", "Ana Ferreira", "Ana Ferreira", "1901-2000"),
     ("Who took over as the transit authority's director in 2009?", "Ana Ferreira", "Ana Ferreira", "names 2009"),
+    ("Which line has 16 stations?", "14 stations", "Line D", "passage says 14 of"),
 ])
 def test_a_span_that_contradicts_the_question_does_not_answer(riverton, question, sentence, span, reason):
     v = _verdict(riverton, question, sentence, span)
@@ -138,6 +139,8 @@ def test_a_span_that_contradicts_the_question_does_not_answer(riverton, question
     ("Who took over as the transit authority's director in the 2010s?", "Ana Ferreira", "Ana Ferreira"),
     ("Who became the transit authority's director after 2015?", "Ana Ferreira", "Ana Ferreira"),
     ("By how much did ridership rise in 2015?", "Ridership rose", "12%"),  # "last year": any year
+    ("Which line has 14 stations?", "14 stations", "Line D"),
+    ("Which line has fourteen stations?", "14 stations", "Line D"),
 ])
 def test_a_span_that_holds_what_the_question_names_answers(riverton, question, sentence, span):
     v = _verdict(riverton, question, sentence, span)

@@ -199,6 +199,7 @@ class Asked:
     plain: frozenset[str] = frozenset()  # its words other than names, lower case (their opposites contradict it)
     literals: tuple[str, ...] = ()  # the options and dotted names it names ("--timeout", "push.default")
     periods: tuple[tuple[int, int], ...] = ()  # the years it names, as spans ("in the 19th century" -> 1801-1900)
+    counts: tuple[tuple[float, frozenset[str]], ...] = ()  # the figures it says of a thing ("three finite graphs")
 
 
 def asked(q: Question) -> Asked:
@@ -247,7 +248,7 @@ def asked(q: Question) -> Asked:
                  negated=asks_not(text), denied=denied_word(text) if asks_not(text) else None, plain=frozenset(plain_words(text)),
                  literals=tuple(m.group(0) for m in LITERAL.finditer(text)  # an option, a setting: not "Filecoder.C"
                                 if not m.group(0)[0].isupper() and any(len(p) > 1 for p in m.group(0).split("."))),
-                 periods=tuple(years_named(text, open_ended=True)))
+                 periods=tuple(years_named(text, open_ended=True)), counts=tuple(figures_of_things(text)))
 
 
 def _unit_noun(words: str, q: Question) -> str | None:
@@ -324,6 +325,9 @@ def check(a: Asked, c: Candidate) -> Verdict:
     other_period = _another_period(a, c)
     if other_period:
         return Verdict(False, other_period)
+    other_count = _another_count(a, c.sentence.text)
+    if other_count:
+        return Verdict(False, other_count)
     span = c.sentence.text[c.start:c.end]
     if a.kind in ("person", "organization", "place", "group") and not a.alternatives and _only_question_words(span, a.words):
         return Verdict(False, "the best span only repeats the question's words")
@@ -374,6 +378,46 @@ def _another_period(a: Asked, c: Candidate) -> str | None:
     if not said or any(lo <= h and l <= hi for lo, hi in a.periods for l, h in said):
         return None
     return f"the question names {_years(a.periods[0])}; the passage is about {_years(said[0])}"
+
+
+FIGURE_WORD = (r"(?<![\w.,$£€¥#/-])(\d(?:[\d,]*\d)?(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+               r"twenty|thirty|forty|fifty|hundred)")
+FIGURE_OF_THING = re.compile(FIGURE_WORD + r"((?:\s+[a-z]+){1,2})", re.I)
+LIGHT = {"the", "a", "an", "of", "in", "on", "at", "to", "for", "by", "and", "or", "is", "are", "was", "were", "per", "more",
+         "than", "times", "percent", "cent", "million", "billion", "thousand", "hundred", "years", "year", "its", "their",
+         "which", "what", "who", "that", "this", "these", "those", "with", "from", "into", "as", "be", "been"}
+
+
+def figures_of_things(text: str) -> list[tuple[float, frozenset[str]]]:
+    """The figures a text says of a thing, with the first letters of the two words after each
+    ("three finite graphs" -> (3, {"finit", "graph"})); years, sums ("85.6 billion") and names'
+    numbers ("X.25") left out."""
+    from ..quantities import parse_number
+
+    out = []
+    for m in FIGURE_OF_THING.finditer(text):
+        words = m.group(2).lower().split()
+        value = parse_number([m.group(1)])
+        if value is None or YEAR.fullmatch(m.group(1)) or words[0] in LIGHT:
+            continue
+        out.append((value, frozenset(w[:5] for w in words if w not in LIGHT and len(w) >= 3)))
+    return out
+
+
+def _another_count(a: Asked, sentence: str) -> str | None:
+    """Why the passage is about another number of the thing the question counts ("two finite graphs"
+    for "three finite graphs"), or None where the passage says the question's figure or no other."""
+    from ..quantities import parse_number
+
+    said = figures_of_things(sentence)
+    values = {parse_number([m.group(1)]) for m in re.finditer(FIGURE_WORD + r"\b", sentence, re.I)}
+    for value, thing in a.counts:
+        if value in values:
+            continue
+        other = next((v for v, t in said if t & thing), None)
+        if other is not None:
+            return f"the question says {value:g} of a thing the passage says {other:g} of"
+    return None
 
 
 def _years(span: tuple[int, int]) -> str:
